@@ -1,0 +1,3 @@
+//! Reusable pieces of the console.
+
+pub mod layout;

@@ -1,0 +1,292 @@
+//! The credential lifecycle: issue, rotate with grace, revoke, revoke-all. Each command is one
+//! transaction holding the change and its audit event. The plaintext token exists only in the
+//! value returned to the caller, which hands it over once.
+
+use serde_json::json;
+
+use super::Services;
+use super::audit::append;
+use crate::domain::audit::{Ctx, NewEvent};
+use crate::domain::credential::{Credential, Status};
+use crate::domain::environment::{BlindDelivery, ChangeKind, Environment, EnvironmentSlug};
+use crate::domain::text::{CredentialName, Reason, Scopes};
+use crate::domain::time::Timestamp;
+use crate::domain::token::{self, KeyId, PlainToken};
+use crate::error::{CoreError, CoreResult};
+use crate::ids::{ApplicationId, CredentialId};
+use crate::storage::credentials::{self as repo, ListFilter, NewCredentialRow};
+use crate::storage::{Conn, applications, environments};
+
+#[derive(Debug, Clone)]
+pub struct IssueRequest {
+    pub application_id: ApplicationId,
+    pub environment: EnvironmentSlug,
+    pub name: CredentialName,
+    pub scopes: Scopes,
+    pub expires_in_days: Option<i64>,
+    pub reason: Reason,
+}
+
+/// A new credential and its secret, which the caller returns exactly once.
+#[derive(Debug)]
+pub struct Issued {
+    pub credential: Credential,
+    pub secret: PlainToken,
+}
+
+#[derive(Debug, Clone)]
+pub struct RotateRequest {
+    pub grace_seconds: Option<i64>,
+    pub reason: Reason,
+}
+
+#[derive(Debug)]
+pub struct Rotated {
+    pub credential: Credential,
+    pub secret: PlainToken,
+    pub previous: Credential,
+}
+
+#[derive(Debug, Clone)]
+pub struct RevokeRequest {
+    pub reason: Reason,
+    pub emergency: bool,
+}
+
+fn approval_required(env: &Environment, kind: ChangeKind) -> CoreResult<()> {
+    let n = env.policy.approvals_required(kind);
+    if n > 0 {
+        return Err(CoreError::Conflict {
+            code: "approval_required",
+            message: format!(
+                "the {} environment requires {n} approval(s) for this change; submit it as a change request",
+                env.slug
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn recipient_required(env: &Environment) -> CoreResult<()> {
+    if env.policy.blind_delivery == BlindDelivery::Required {
+        return Err(CoreError::Conflict {
+            code: "recipient_required",
+            message: format!(
+                "the {} environment requires blind delivery and this application has no recipient key",
+                env.slug
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn parse_key_id(s: &str) -> CoreResult<KeyId> {
+    KeyId::parse(s).ok_or_else(|| CoreError::internal("stored key id malformed"))
+}
+
+async fn load(conn: &mut Conn, id: &CredentialId, now: Timestamp) -> CoreResult<Credential> {
+    repo::by_id(conn, id, now).await?.ok_or(CoreError::NotFound("credential"))
+}
+
+/// Inserts a fresh credential row and returns its token. Shared by issue and rotate.
+#[allow(clippy::too_many_arguments)]
+async fn insert_new(
+    conn: &mut Conn,
+    id: &CredentialId,
+    application_id: &ApplicationId,
+    env: &Environment,
+    name: &CredentialName,
+    scopes: &Scopes,
+    expires_at: Timestamp,
+    rotated_from: Option<&CredentialId>,
+    now: Timestamp,
+    ctx: &Ctx,
+    s: &Services,
+) -> CoreResult<PlainToken> {
+    let (secret, key_id) = token::generate(&env.slug)?;
+    let hash = s.keys.pepper.hash(secret.expose().as_bytes());
+    let created_by = ctx.actor.label();
+    repo::insert(
+        conn,
+        &NewCredentialRow {
+            id,
+            key_id: &key_id,
+            application_id,
+            environment_id: &env.id,
+            name,
+            scopes,
+            secret_hash: &hash,
+            prefix: secret.display_prefix(),
+            last4: secret.last4(),
+            created_at: now,
+            created_by: &created_by,
+            created_via_request: None,
+            expires_at,
+            rotated_from,
+        },
+    )
+    .await?;
+    Ok(secret)
+}
+
+impl Services {
+    pub async fn issue_credential(&self, ctx: &Ctx, req: IssueRequest) -> CoreResult<Issued> {
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let env = environments::by_slug(&mut tx, &req.environment).await?.ok_or_else(environments::missing)?;
+        let app = applications::by_id(&mut tx, &req.application_id).await?.ok_or(CoreError::NotFound("application"))?;
+        approval_required(&env, ChangeKind::Issue)?;
+        recipient_required(&env)?;
+        let days = env.policy.lifetime_days(req.expires_in_days)?;
+        let id = CredentialId::generate()?;
+        let expires_at = now.plus_days(days);
+        let secret =
+            insert_new(&mut tx, &id, &app.id, &env, &req.name, &req.scopes, expires_at, None, now, ctx, self).await?;
+        let credential = load(&mut tx, &id, now).await?;
+        let ev = NewEvent::success("credential.issue", "credential", id.as_str())
+            .in_env(env.slug.as_str())
+            .with_details(json!({
+                "application_id": app.id,
+                "application": app.name,
+                "name": credential.name,
+                "scopes": credential.scopes,
+                "key_id": credential.key_id,
+                "prefix": credential.prefix,
+                "expires_at": credential.expires_at,
+                "reason": req.reason,
+            }));
+        append(&mut tx, now, ctx, ev).await?;
+        tx.commit().await?;
+        self.verifier.after_change(&self.db).await;
+        Ok(Issued { credential, secret })
+    }
+
+    pub async fn rotate_credential(&self, ctx: &Ctx, id: &CredentialId, req: RotateRequest) -> CoreResult<Rotated> {
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let old = load(&mut tx, id, now).await?;
+        if old.status != Status::Active {
+            return Err(CoreError::conflict(format!(
+                "only an active credential can be rotated; this one is {}",
+                old.status.as_str()
+            )));
+        }
+        let env = environments::by_slug(&mut tx, &old.environment).await?.ok_or_else(environments::missing)?;
+        approval_required(&env, ChangeKind::Rotate)?;
+        recipient_required(&env)?;
+        let grace = env.policy.grace_seconds(req.grace_seconds)?;
+        // The successor lives as long as the original did, within today's policy maximum.
+        let lifetime_ms = (old.expires_at.as_millis() - old.created_at.as_millis())
+            .clamp(86_400_000, env.policy.max_lifetime_days * 86_400_000);
+        let expires_at = Timestamp::from_millis(now.as_millis().saturating_add(lifetime_ms));
+        let grace_until = now.plus_secs(grace).min(old.expires_at);
+        let new_id = CredentialId::generate()?;
+        let secret = insert_new(
+            &mut tx,
+            &new_id,
+            &old.application_id,
+            &env,
+            &old.name,
+            &old.scopes,
+            expires_at,
+            Some(&old.id),
+            now,
+            ctx,
+            self,
+        )
+        .await?;
+        if !repo::start_grace(&mut tx, &old.id, grace_until, &new_id).await? {
+            return Err(CoreError::conflict("the credential was changed by another request; reload and retry"));
+        }
+        let credential = load(&mut tx, &new_id, now).await?;
+        let previous = load(&mut tx, &old.id, now).await?;
+        let ev = NewEvent::success("credential.rotate", "credential", new_id.as_str())
+            .in_env(env.slug.as_str())
+            .with_details(json!({
+                "application_id": old.application_id,
+                "application": old.application,
+                "rotated_from": old.id,
+                "previous_key_id": old.key_id,
+                "key_id": credential.key_id,
+                "prefix": credential.prefix,
+                "grace_seconds": grace,
+                "grace_until": grace_until,
+                "expires_at": expires_at,
+                "reason": req.reason,
+            }));
+        append(&mut tx, now, ctx, ev).await?;
+        tx.commit().await?;
+        self.verifier.after_change(&self.db).await;
+        Ok(Rotated { credential, secret, previous })
+    }
+
+    pub async fn revoke_credential(&self, ctx: &Ctx, id: &CredentialId, req: RevokeRequest) -> CoreResult<Credential> {
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let cred = load(&mut tx, id, now).await?;
+        if cred.status == Status::Revoked {
+            return Err(CoreError::conflict("the credential is already revoked"));
+        }
+        if !repo::revoke(&mut tx, id, now, &ctx.actor.label(), req.reason.as_str()).await? {
+            return Err(CoreError::conflict("the credential is already revoked"));
+        }
+        let action = if req.emergency { "credential.emergency_revoke" } else { "credential.revoke" };
+        let ev = NewEvent::success(action, "credential", id.as_str()).in_env(cred.environment.as_str()).with_details(
+            json!({
+                "application_id": cred.application_id,
+                "application": cred.application,
+                "key_id": cred.key_id,
+                "prefix": cred.prefix,
+                "status_before": cred.status,
+                "emergency": req.emergency,
+                "reason": req.reason,
+            }),
+        );
+        append(&mut tx, now, ctx, ev).await?;
+        let revoked = load(&mut tx, id, now).await?;
+        tx.commit().await?;
+        self.verifier.after_revocation(&self.db, &[parse_key_id(&cred.key_id)?]).await;
+        Ok(revoked)
+    }
+
+    /// Revokes every credential of an application in one environment. Returns how many.
+    pub async fn revoke_all(
+        &self,
+        ctx: &Ctx,
+        application_id: &ApplicationId,
+        environment: &EnvironmentSlug,
+        reason: &Reason,
+    ) -> CoreResult<usize> {
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let env = environments::by_slug(&mut tx, environment).await?.ok_or_else(environments::missing)?;
+        let app = applications::by_id(&mut tx, application_id).await?.ok_or(CoreError::NotFound("application"))?;
+        let revoked = repo::revoke_all(&mut tx, &app.id, &env.id, now, &ctx.actor.label(), reason.as_str()).await?;
+        let ids: Vec<&str> = revoked.iter().map(|(id, _)| id.as_str()).collect();
+        let ev = NewEvent::success("credential.revoke_all", "application", app.id.as_str())
+            .in_env(env.slug.as_str())
+            .with_details(json!({
+                "application": app.name,
+                "revoked": ids.len(),
+                "credential_ids": ids,
+                "reason": reason,
+            }));
+        append(&mut tx, now, ctx, ev).await?;
+        tx.commit().await?;
+        let key_ids: Vec<KeyId> = revoked.iter().filter_map(|(_, k)| KeyId::parse(k)).collect();
+        self.verifier.after_revocation(&self.db, &key_ids).await;
+        Ok(revoked.len())
+    }
+
+    pub async fn credential(&self, id: &CredentialId) -> CoreResult<Credential> {
+        let mut conn = self.db.pool().acquire().await?;
+        load(&mut conn, id, self.clock.now()).await
+    }
+
+    pub async fn list_credentials(&self, filter: &ListFilter) -> CoreResult<Vec<Credential>> {
+        let mut conn = self.db.pool().acquire().await?;
+        let mut f = filter.clone();
+        f.limit = f.limit.clamp(1, 500);
+        repo::list(&mut conn, &f, self.clock.now()).await
+    }
+}

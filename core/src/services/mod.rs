@@ -1,0 +1,60 @@
+//! Services: every command runs in one transaction that holds the change and its audit event, so
+//! both commit or neither does. Services own transactions; repositories only run statements.
+
+pub mod applications;
+pub mod audit;
+pub mod credentials;
+pub mod environments;
+pub mod users;
+pub mod verifier;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::clock::SharedClock;
+use crate::error::CoreResult;
+use crate::secrets::Keys;
+use crate::storage::Db;
+use verifier::Verifier;
+
+/// Everything a command needs. Cheap to clone; shared by HTTP handlers and server functions.
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub db: Db,
+    pub clock: SharedClock,
+    pub keys: Arc<Keys>,
+    pub verifier: Arc<Verifier>,
+}
+
+impl Services {
+    /// Builds the services over a migrated database and loads the verifier cache.
+    pub async fn start(db: Db, clock: SharedClock, keys: Keys) -> CoreResult<Self> {
+        let s = Self { db, clock, keys: Arc::new(keys), verifier: Arc::new(Verifier::default()) };
+        s.ensure_default_environments().await?;
+        s.verifier.load(&s.db, s.clock.now()).await?;
+        Ok(s)
+    }
+
+    /// Follows the change feed so revocations made on other replicas take effect here within
+    /// `poll`. Runs until the process ends.
+    pub fn spawn_background(&self, poll: Duration) -> tokio::task::JoinHandle<()> {
+        let s = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(poll);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut last_checkpoint = tokio::time::Instant::now();
+            loop {
+                tick.tick().await;
+                if let Err(e) = s.verifier.refresh(&s.db).await {
+                    tracing::warn!(error = %e, "verifier refresh failed; will retry");
+                }
+                if last_checkpoint.elapsed() >= Duration::from_secs(60) {
+                    last_checkpoint = tokio::time::Instant::now();
+                    if let Err(e) = s.audit_checkpoint().await {
+                        tracing::warn!(error = %e, "audit checkpoint failed; will retry");
+                    }
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,126 @@
+//! Users and role grants repository. Password hashes are read only by the login path.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Conn, b2i};
+use crate::domain::environment::EnvironmentSlug;
+use crate::domain::time::Timestamp;
+use crate::domain::user::{Grant, Role, User};
+use crate::error::CoreResult;
+use crate::ids::{EnvironmentId, GrantId, UserId};
+
+const COLUMNS: &str = "id, username, display_name, email, issuer, subject, disabled, created_at";
+
+fn from_row(r: &AnyRow) -> CoreResult<User> {
+    Ok(User {
+        id: UserId::from_db(r.try_get("id")?),
+        username: r.try_get("username")?,
+        display_name: r.try_get("display_name")?,
+        email: r.try_get("email")?,
+        issuer: r.try_get("issuer")?,
+        subject: r.try_get("subject")?,
+        disabled: r.try_get::<i64, _>("disabled")? != 0,
+        created_at: Timestamp::from_millis(r.try_get("created_at")?),
+        grants: Vec::new(),
+    })
+}
+
+#[derive(Debug)]
+pub struct NewUserRow<'a> {
+    pub id: &'a UserId,
+    pub username: Option<&'a str>,
+    pub display_name: &'a str,
+    pub email: Option<&'a str>,
+    pub issuer: Option<&'a str>,
+    pub subject: Option<&'a str>,
+    pub password_hash: Option<&'a str>,
+    pub created_at: Timestamp,
+}
+
+pub async fn insert(conn: &mut Conn, u: &NewUserRow<'_>) -> CoreResult<()> {
+    sqlx::query(
+        "INSERT INTO users (id, username, display_name, email, issuer, subject, password_hash, disabled, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(u.id.as_str())
+    .bind(u.username)
+    .bind(u.display_name)
+    .bind(u.email)
+    .bind(u.issuer)
+    .bind(u.subject)
+    .bind(u.password_hash)
+    .bind(b2i(false))
+    .bind(u.created_at.as_millis())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn by_id(conn: &mut Conn, id: &UserId) -> CoreResult<Option<User>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
+    let row = sqlx::query(&sql).bind(id.as_str()).fetch_optional(&mut *conn).await?;
+    let Some(row) = row else { return Ok(None) };
+    let mut user = from_row(&row)?;
+    user.grants = grants_of(conn, &user.id).await?;
+    Ok(Some(user))
+}
+
+pub async fn by_username(conn: &mut Conn, username: &str) -> CoreResult<Option<User>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE username = $1");
+    let row = sqlx::query(&sql).bind(username).fetch_optional(&mut *conn).await?;
+    let Some(row) = row else { return Ok(None) };
+    let mut user = from_row(&row)?;
+    user.grants = grants_of(conn, &user.id).await?;
+    Ok(Some(user))
+}
+
+pub async fn insert_grant(
+    conn: &mut Conn,
+    id: &GrantId,
+    user_id: &UserId,
+    role: Role,
+    environment_id: Option<&EnvironmentId>,
+    at: Timestamp,
+    by: &str,
+) -> CoreResult<()> {
+    sqlx::query(
+        "INSERT INTO role_grants (id, user_id, role, environment_id, created_at, created_by) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id.as_str())
+    .bind(user_id.as_str())
+    .bind(role.as_str())
+    .bind(environment_id.map(EnvironmentId::as_str))
+    .bind(at.as_millis())
+    .bind(by)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn grants_of(conn: &mut Conn, user_id: &UserId) -> CoreResult<Vec<Grant>> {
+    let rows = sqlx::query(
+        "SELECT g.id, g.role, g.environment_id, e.slug, g.created_at FROM role_grants g \
+         LEFT JOIN environments e ON e.id = g.environment_id WHERE g.user_id = $1 ORDER BY g.created_at, g.id",
+    )
+    .bind(user_id.as_str())
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Grant {
+                id: GrantId::from_db(r.try_get("id")?),
+                role: Role::parse(r.try_get::<&str, _>("role")?)?,
+                environment_id: r.try_get::<Option<String>, _>("environment_id")?.map(EnvironmentId::from_db),
+                environment: r.try_get::<Option<&str>, _>("slug")?.map(EnvironmentSlug::parse).transpose()?,
+                created_at: Timestamp::from_millis(r.try_get("created_at")?),
+            })
+        })
+        .collect()
+}
+
+pub async fn count(conn: &mut Conn) -> CoreResult<i64> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(conn).await?;
+    Ok(n)
+}

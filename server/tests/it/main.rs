@@ -1,0 +1,13 @@
+//! All integration tests, in one binary (one link on 2 cores). Every storage test runs on SQLite
+//! and on PostgreSQL via `both_backends!`; tests are named after SECURITY.md rows where they
+//! prove one.
+
+// Test code: a failed expectation is a panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+mod audit_log;
+mod cli;
+mod credentials;
+mod verify_api;
