@@ -13,6 +13,15 @@ pub enum CoreError {
     /// The request is well formed but conflicts with the current state (409).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// No valid session or credentials (401).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Signed in, but the second factor is not complete yet (401).
+    #[error("complete multi-factor authentication first")]
+    MfaRequired,
+    /// The action needs MFA within the last 10 minutes (401).
+    #[error("confirm with a fresh authentication code (step-up) and retry")]
+    StepUpRequired,
     /// Authenticated but not allowed (403).
     #[error("{0}")]
     Forbidden(String),
@@ -44,6 +53,9 @@ impl CoreError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Validation(_) => "validation_failed",
+            Self::Unauthenticated(_) => "unauthenticated",
+            Self::MfaRequired => "mfa_required",
+            Self::StepUpRequired => "step_up_required",
             Self::NotFound(_) => "not_found",
             Self::Conflict { code, .. } => code,
             Self::Forbidden(_) => "forbidden",

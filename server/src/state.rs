@@ -26,10 +26,29 @@ pub struct AppState {
     pub leptos: LeptosOptions,
     pub http: Arc<HttpSettings>,
     pub verify_limiter: Arc<RateLimiter>,
+    /// Per client IP, on sign-in and code endpoints (per-account limits live in the database).
+    pub auth_limiter: Arc<RateLimiter>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(s: &AppState) -> Self {
         s.leptos.clone()
     }
+}
+
+impl AppState {
+    pub fn new(services: Services, public_url: &str, verify_rate_per_second: u32, verify_burst: u32) -> Self {
+        Self {
+            services,
+            leptos: leptos_options(),
+            http: Arc::new(HttpSettings { public_url: public_url.trim_end_matches('/').to_owned() }),
+            verify_limiter: Arc::new(RateLimiter::new(verify_rate_per_second, verify_burst)),
+            auth_limiter: Arc::new(RateLimiter::new(1, 30)),
+        }
+    }
+}
+
+/// Leptos options for the embedded console bundle (`/pkg/latchkey.js`, `latchkey_bg.wasm`).
+pub fn leptos_options() -> LeptosOptions {
+    LeptosOptions::builder().output_name("latchkey").site_pkg_dir("pkg").build()
 }

@@ -3,6 +3,7 @@
 
 pub mod application;
 pub mod audit;
+pub mod authz;
 pub mod credential;
 pub mod environment;
 pub mod text;

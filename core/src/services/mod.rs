@@ -3,8 +3,10 @@
 
 pub mod applications;
 pub mod audit;
+pub mod auth;
 pub mod credentials;
 pub mod environments;
+pub mod session_store;
 pub mod users;
 pub mod verifier;
 

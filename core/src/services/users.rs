@@ -80,6 +80,11 @@ impl Services {
 }
 
 impl Services {
+    pub async fn user_by_username(&self, username: &str) -> CoreResult<User> {
+        let mut conn = self.db.pool().acquire().await?;
+        repo::by_username(&mut conn, username).await?.ok_or(CoreError::NotFound("user"))
+    }
+
     pub async fn user_count(&self) -> CoreResult<i64> {
         let mut conn = self.db.pool().acquire().await?;
         repo::count(&mut conn).await

@@ -6,6 +6,8 @@ pub mod applications;
 pub mod audit;
 pub mod credentials;
 pub mod environments;
+pub mod mfa;
+pub mod sessions;
 pub mod users;
 
 use std::path::Path;

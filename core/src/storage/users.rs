@@ -124,3 +124,25 @@ pub async fn count(conn: &mut Conn) -> CoreResult<i64> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(conn).await?;
     Ok(n)
 }
+
+/// The login path's view of a local account: id, Argon2id hash, disabled flag.
+pub async fn credentials_by_username(conn: &mut Conn, username: &str) -> CoreResult<Option<(UserId, String, bool)>> {
+    let row =
+        sqlx::query("SELECT id, password_hash, disabled FROM users WHERE username = $1 AND password_hash IS NOT NULL")
+            .bind(username)
+            .fetch_optional(conn)
+            .await?;
+    row.map(|r| {
+        Ok((UserId::from_db(r.try_get("id")?), r.try_get("password_hash")?, r.try_get::<i64, _>("disabled")? != 0))
+    })
+    .transpose()
+}
+
+pub async fn set_disabled(conn: &mut Conn, user_id: &UserId, disabled: bool) -> CoreResult<bool> {
+    let r = sqlx::query("UPDATE users SET disabled = $2 WHERE id = $1")
+        .bind(user_id.as_str())
+        .bind(b2i(disabled))
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}

@@ -1,27 +1,15 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use latchkey_core::Services;
 use latchkey_core::config::Config;
 
 use super::{CmdResult, describe, load_config, open};
-use crate::http::rate_limit::RateLimiter;
-use crate::state::{AppState, HttpSettings};
-
-/// Leptos options for the embedded console bundle (`/pkg/latchkey.js`, `latchkey_bg.wasm`).
-pub fn leptos_options() -> leptos::prelude::LeptosOptions {
-    leptos::prelude::LeptosOptions::builder().output_name("latchkey").site_pkg_dir("pkg").build()
-}
+use crate::state::AppState;
 
 pub fn state(services: Services, cfg: &Config) -> AppState {
-    AppState {
-        services,
-        leptos: leptos_options(),
-        http: Arc::new(HttpSettings { public_url: cfg.public_url.clone() }),
-        verify_limiter: Arc::new(RateLimiter::new(cfg.verify_rate_per_second, cfg.verify_burst)),
-    }
+    AppState::new(services, &cfg.public_url, cfg.verify_rate_per_second, cfg.verify_burst)
 }
 
 async fn shutdown_signal() {

@@ -51,6 +51,9 @@ impl From<CoreError> for ApiError {
     fn from(e: CoreError) -> Self {
         let status = match &e {
             CoreError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            CoreError::Unauthenticated(_) | CoreError::MfaRequired | CoreError::StepUpRequired => {
+                StatusCode::UNAUTHORIZED
+            }
             CoreError::NotFound(_) => StatusCode::NOT_FOUND,
             CoreError::Conflict { .. } => StatusCode::CONFLICT,
             CoreError::Forbidden(_) => StatusCode::FORBIDDEN,

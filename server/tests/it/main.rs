@@ -10,4 +10,5 @@ mod support;
 mod audit_log;
 mod cli;
 mod credentials;
+mod identity;
 mod verify_api;

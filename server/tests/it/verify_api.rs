@@ -129,9 +129,10 @@ async fn k9_verify_is_rate_limited() {
     assert!(limited > 0, "no request was limited");
 }
 
-/// Every response carries a request id and the security headers, errors and pages included.
+/// Every response carries a request id and the security headers, errors and pages included
+/// (SECURITY C2; HSTS over https is checked on the served binary in `cli`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn headers_and_request_id_on_every_response() {
+async fn c2_headers_and_request_id_on_every_response() {
     let app = TestApp::spawn(latchkey_core::storage::Backend::Sqlite).await;
     for (method, path) in [
         ("GET", "/healthz"),

@@ -1,6 +1,7 @@
 //! The test harness: a real server on a loopback port over a fresh database (SQLite file or
 //! PostgreSQL database) with a pinned clock, and a small typed client.
 
+pub mod browser;
 pub mod pg;
 
 use std::net::SocketAddr;
@@ -18,8 +19,7 @@ use latchkey_core::secrets::Keys;
 use latchkey_core::services::credentials::{IssueRequest, Issued};
 use latchkey_core::storage::{Backend, Db, DbOptions};
 use serde_json::Value;
-use server::http::rate_limit::RateLimiter;
-use server::state::{AppState, HttpSettings};
+use server::state::AppState;
 
 /// 2026-12-01T00:00:00Z: tests start here and move the clock by hand.
 pub const T0: i64 = 1_796_083_200_000;
@@ -153,12 +153,7 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
         let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
         let base = format!("http://{addr}");
-        let state = AppState {
-            services: services.clone(),
-            leptos: server::commands::serve::leptos_options(),
-            http: Arc::new(HttpSettings { public_url: base.clone() }),
-            verify_limiter: Arc::new(RateLimiter::new(opts.verify_rate_per_second, opts.verify_burst)),
-        };
+        let state = AppState::new(services.clone(), &base, opts.verify_rate_per_second, opts.verify_burst);
         let router = server::http::router(state);
         tokio::spawn(async move {
             let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
