@@ -6,7 +6,7 @@ use crate::domain::text::{ApplicationName, Description, Owner};
 use crate::domain::time::Timestamp;
 use crate::ids::ApplicationId;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Application {
     pub id: ApplicationId,
     pub name: ApplicationName,

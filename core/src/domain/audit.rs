@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::domain::time::Timestamp;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ActorKind {
     User,
@@ -26,7 +26,7 @@ impl ActorKind {
 }
 
 /// Who acts. For users, `id` is the user id and `name` their display name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Actor {
     pub kind: ActorKind,
     pub id: Option<String>,
@@ -55,7 +55,7 @@ impl Actor {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Success,
@@ -74,7 +74,7 @@ impl Outcome {
 }
 
 /// Where a request came from. Filled by the HTTP layer, or by the CLI for local commands.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RequestMeta {
     pub request_id: String,
     pub ip: Option<String>,
@@ -134,7 +134,7 @@ impl NewEvent {
 }
 
 /// A stored, chained event.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AuditEvent {
     pub seq: i64,
     pub id: String,
@@ -148,10 +148,13 @@ pub struct AuditEvent {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub request_id: String,
+    #[schema(value_type = Object)]
     pub details: serde_json::Value,
     #[serde(with = "hex32")]
+    #[schema(value_type = String)]
     pub prev_hash: [u8; 32],
     #[serde(with = "hex32")]
+    #[schema(value_type = String)]
     pub hash: [u8; 32],
 }
 

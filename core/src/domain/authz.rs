@@ -9,7 +9,7 @@ use crate::error::CoreError;
 use crate::ids::EnvironmentId;
 
 /// Everything a caller may ask to do. Each route and server function names one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// Applications, credential metadata, environments, requests, alerts.

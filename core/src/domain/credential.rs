@@ -38,7 +38,7 @@ impl StoredStatus {
 }
 
 /// The status as seen at a given instant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Active,
@@ -91,7 +91,7 @@ pub fn effective_status(
 }
 
 /// Credential metadata. Never holds the secret or its hash.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Credential {
     pub id: CredentialId,
     pub key_id: String,

@@ -8,7 +8,7 @@ use crate::error::CoreError;
 use crate::ids::EnvironmentId;
 
 /// `[a-z0-9][a-z0-9-]{0,30}`, not ending in `-`. Appears inside tokens, so no `_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct EnvironmentSlug(String);
 
@@ -45,7 +45,7 @@ impl std::fmt::Display for EnvironmentSlug {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Tier {
     Production,
@@ -70,7 +70,7 @@ impl Tier {
 }
 
 /// Whether secrets may be shown to people in this environment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BlindDelivery {
     /// Plaintext is returned once; a registered recipient is used when present.
@@ -107,7 +107,7 @@ pub const MAX_APPROVALS: i64 = 5;
 pub const MAX_LIFETIME_DAYS: i64 = 3650;
 pub const MAX_GRACE_SECONDS: i64 = 30 * 86_400;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Policy {
     pub issue_approvals: i64,
     pub rotate_approvals: i64,
@@ -159,6 +159,34 @@ impl Policy {
         Ok(())
     }
 
+    /// What `new` loosens compared with `self`. Empty when `new` is as strict or stricter.
+    /// Loosening a control needs a second admin (PRODUCT: weakening is itself a change request).
+    pub fn weakened_by(&self, new: &Policy) -> Vec<&'static str> {
+        let mut w = Vec::new();
+        if new.issue_approvals < self.issue_approvals {
+            w.push("issue_approvals");
+        }
+        if new.rotate_approvals < self.rotate_approvals {
+            w.push("rotate_approvals");
+        }
+        if new.max_lifetime_days > self.max_lifetime_days {
+            w.push("max_lifetime_days");
+        }
+        if new.default_grace_seconds > self.default_grace_seconds {
+            w.push("default_grace_seconds");
+        }
+        if new.max_grace_seconds > self.max_grace_seconds {
+            w.push("max_grace_seconds");
+        }
+        if self.step_up_required && !new.step_up_required {
+            w.push("step_up_required");
+        }
+        if self.blind_delivery == BlindDelivery::Required && new.blind_delivery == BlindDelivery::Optional {
+            w.push("blind_delivery");
+        }
+        w
+    }
+
     /// How many distinct approvers a change of this kind needs.
     pub fn approvals_required(&self, kind: ChangeKind) -> i64 {
         match kind {
@@ -192,7 +220,7 @@ impl Policy {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Environment {
     pub id: EnvironmentId,
     pub slug: EnvironmentSlug,
@@ -214,6 +242,20 @@ mod tests {
         for bad in ["", "Prod", "-x", "x-", "a_b", "é", &"a".repeat(32)] {
             assert!(EnvironmentSlug::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn weakening_is_detected_field_by_field() {
+        let prod = Policy::default_for(Tier::Production);
+        assert!(prod.weakened_by(&prod).is_empty());
+        let mut stricter = prod.clone();
+        stricter.issue_approvals = 2;
+        stricter.max_lifetime_days = 90;
+        assert!(prod.weakened_by(&stricter).is_empty());
+        let mut looser = prod.clone();
+        looser.rotate_approvals = 0;
+        looser.step_up_required = false;
+        assert_eq!(prod.weakened_by(&looser), vec!["rotate_approvals", "step_up_required"]);
     }
 
     #[test]

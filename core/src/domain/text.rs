@@ -11,7 +11,7 @@ fn has_control(s: &str) -> bool {
 macro_rules! text_type {
     ($(#[$meta:meta])* $name:ident, $what:literal, $min:expr, $max:expr, $check:expr, $rule:literal) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
         #[serde(transparent)]
         pub struct $name(String);
 
@@ -107,7 +107,7 @@ text_type!(
 );
 
 /// A sorted, de-duplicated set of scopes such as `payments:read`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Scopes(Vec<String>);
 

@@ -10,7 +10,7 @@ use crate::error::CoreError;
 use crate::ids::{EnvironmentId, GrantId, UserId};
 
 /// A local account name: 2-64 of `a-z 0-9 . _ @ -`, starting with a letter or digit.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Username(String);
 
@@ -72,7 +72,7 @@ impl Password {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Auditor,
@@ -100,7 +100,7 @@ impl Role {
 }
 
 /// One role, globally or for one environment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Grant {
     pub id: GrantId,
     pub role: Role,
@@ -110,7 +110,7 @@ pub struct Grant {
     pub created_at: Timestamp,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct User {
     pub id: UserId,
     pub username: Option<String>,

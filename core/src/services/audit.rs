@@ -50,7 +50,7 @@ async fn append_inner(conn: &mut Conn, now: Timestamp, ctx: &Ctx, ev: NewEvent) 
 
 /// The result of checking the chain, as `GET /api/v1/audit/verify` and `latchkey audit verify`
 /// report it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ChainReport {
     pub ok: bool,
     pub last_seq: i64,

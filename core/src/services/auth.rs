@@ -17,7 +17,7 @@ use crate::crypto;
 use crate::domain::audit::{Actor, Ctx, NewEvent, Outcome};
 use crate::domain::authz::Principal;
 use crate::domain::time::Timestamp;
-use crate::domain::user::Password;
+use crate::domain::user::{Password, Role};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::UserId;
 use crate::random;
@@ -64,7 +64,7 @@ pub struct SessionAuth {
 }
 
 /// What the client must do after the first factor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NextStep {
     Mfa,
@@ -73,7 +73,7 @@ pub enum NextStep {
 }
 
 /// The enrollment material shown once: the base32 secret, the otpauth URI and a QR code of it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Enrollment {
     pub secret: String,
     pub otpauth_uri: String,
@@ -430,8 +430,11 @@ impl Services {
     /// Disables a user and ends all their sessions in the same transaction.
     pub async fn disable_user(&self, ctx: &Ctx, user_id: &UserId) -> CoreResult<u64> {
         let mut tx = self.db.begin().await?;
-        if !users::set_disabled(&mut tx, user_id, true).await? {
-            return Err(CoreError::NotFound("user"));
+        let user = users::by_id(&mut tx, user_id).await?.ok_or(CoreError::NotFound("user"))?;
+        let was_admin = user.grants.iter().any(|g| g.role == Role::Admin && g.environment_id.is_none());
+        users::set_disabled(&mut tx, user_id, true).await?;
+        if was_admin && users::count_global_admins(&mut tx).await? == 0 {
+            return Err(CoreError::conflict("the last administrator cannot be disabled"));
         }
         let ended = sessions::delete_for_user(&mut tx, user_id.as_str()).await?;
         let ev = NewEvent::success("user.disable", "user", user_id.as_str())

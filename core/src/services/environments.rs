@@ -49,6 +49,40 @@ impl Services {
         repo::list(&mut conn).await
     }
 
+    /// Applies a stricter (or equal) policy at once. A looser one needs a second admin: refused
+    /// with `approval_required` until change requests carry it.
+    pub async fn update_policy(&self, ctx: &Ctx, slug: &EnvironmentSlug, policy: Policy) -> CoreResult<Environment> {
+        policy.validate()?;
+        let mut tx = self.db.begin().await?;
+        let env = repo::by_slug(&mut tx, slug).await?.ok_or_else(repo::missing)?;
+        let weakened = env.policy.weakened_by(&policy);
+        if !weakened.is_empty() {
+            return Err(crate::error::CoreError::Conflict {
+                code: "approval_required",
+                message: format!(
+                    "loosening {} needs a second administrator's approval; submit it as a change request",
+                    weakened.join(", ")
+                ),
+            });
+        }
+        if env.policy == policy {
+            return Ok(env);
+        }
+        repo::update_policy(&mut tx, &env.id, &policy).await?;
+        let ev = NewEvent::success("environment.policy_update", "environment", env.id.as_str())
+            .in_env(slug.as_str())
+            .with_details(json!({ "before": env.policy, "after": policy }));
+        append(&mut tx, self.clock.now(), ctx, ev).await?;
+        let updated = repo::by_id(&mut tx, &env.id).await?.ok_or_else(repo::missing)?;
+        tx.commit().await?;
+        Ok(updated)
+    }
+
+    pub async fn environment_by_id(&self, id: &EnvironmentId) -> CoreResult<Environment> {
+        let mut conn = self.db.pool().acquire().await?;
+        repo::by_id(&mut conn, id).await?.ok_or_else(repo::missing)
+    }
+
     pub async fn environment(&self, slug: &EnvironmentSlug) -> CoreResult<Environment> {
         let mut conn = self.db.pool().acquire().await?;
         repo::by_slug(&mut conn, slug).await?.ok_or_else(repo::missing)

@@ -11,6 +11,7 @@ use crate::domain::environment::EnvironmentSlug;
 use crate::domain::user::{Password, Role, User, Username};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{GrantId, UserId};
+
 use crate::storage::{environments, users as repo};
 
 /// Argon2id with the library's defaults (m = 19 MiB, t = 2, p = 1: the OWASP minimum).
@@ -88,5 +89,80 @@ impl Services {
     pub async fn user_count(&self) -> CoreResult<i64> {
         let mut conn = self.db.pool().acquire().await?;
         repo::count(&mut conn).await
+    }
+}
+
+impl Services {
+    pub async fn list_users(&self) -> CoreResult<Vec<User>> {
+        let mut conn = self.db.pool().acquire().await?;
+        repo::list(&mut conn).await
+    }
+
+    pub async fn user(&self, id: &UserId) -> CoreResult<User> {
+        let mut conn = self.db.pool().acquire().await?;
+        repo::by_id(&mut conn, id).await?.ok_or(CoreError::NotFound("user"))
+    }
+
+    /// Grants a role. Granting admin lets someone act alone, so it needs a second admin: refused
+    /// with `approval_required` until change requests carry it.
+    pub async fn grant_role(
+        &self,
+        ctx: &Ctx,
+        user_id: &UserId,
+        role: Role,
+        environment: Option<&EnvironmentSlug>,
+    ) -> CoreResult<User> {
+        if role == Role::Admin {
+            return Err(CoreError::Conflict {
+                code: "approval_required",
+                message:
+                    "granting the admin role needs a second administrator's approval; submit it as a change request"
+                        .into(),
+            });
+        }
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let user = repo::by_id(&mut tx, user_id).await?.ok_or(CoreError::NotFound("user"))?;
+        let env = match environment {
+            Some(slug) => Some(environments::by_slug(&mut tx, slug).await?.ok_or_else(environments::missing)?),
+            None => None,
+        };
+        let env_id = env.as_ref().map(|e| &e.id);
+        if user.grants.iter().any(|g| g.role == role && g.environment_id.as_ref() == env_id) {
+            return Err(CoreError::conflict("the user already holds this role there"));
+        }
+        let grant_id = GrantId::generate()?;
+        repo::insert_grant(&mut tx, &grant_id, user_id, role, env_id, now, &ctx.actor.label()).await?;
+        let mut ev = NewEvent::success("role.grant", "user", user_id.as_str())
+            .with_details(json!({ "grant_id": grant_id, "role": role, "environment": environment }));
+        if let Some(e) = environment {
+            ev = ev.in_env(e.as_str());
+        }
+        append(&mut tx, now, ctx, ev).await?;
+        let user = repo::by_id(&mut tx, user_id).await?.ok_or(CoreError::NotFound("user"))?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Removes a grant. The last enabled global admin cannot lose that role.
+    pub async fn revoke_grant(&self, ctx: &Ctx, user_id: &UserId, grant_id: &GrantId) -> CoreResult<User> {
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let user = repo::by_id(&mut tx, user_id).await?.ok_or(CoreError::NotFound("user"))?;
+        let grant = user.grants.iter().find(|g| &g.id == grant_id).ok_or(CoreError::NotFound("grant"))?.clone();
+        repo::delete_grant(&mut tx, user_id, grant_id).await?;
+        if grant.role == Role::Admin && grant.environment_id.is_none() && repo::count_global_admins(&mut tx).await? == 0
+        {
+            return Err(CoreError::conflict("the last administrator cannot be removed"));
+        }
+        let mut ev = NewEvent::success("role.revoke", "user", user_id.as_str())
+            .with_details(json!({ "grant_id": grant_id, "role": grant.role, "environment": grant.environment }));
+        if let Some(e) = &grant.environment {
+            ev = ev.in_env(e.as_str());
+        }
+        append(&mut tx, now, ctx, ev).await?;
+        let user = repo::by_id(&mut tx, user_id).await?.ok_or(CoreError::NotFound("user"))?;
+        tx.commit().await?;
+        Ok(user)
     }
 }

@@ -117,58 +117,57 @@ pub struct ListFilter {
     pub until: Option<Timestamp>,
     /// Return events with `seq < before` (newest first paging).
     pub before: Option<i64>,
+    /// Only events of these environments (a scoped reader); `None` means no restriction.
+    pub environments_in: Option<Vec<String>>,
     pub limit: i64,
 }
 
 pub async fn list(conn: &mut Conn, f: &ListFilter) -> CoreResult<Vec<StoredEvent>> {
-    enum Arg<'a> {
-        S(&'a str),
-        I(i64),
-    }
+    use super::Arg;
     let mut cond: Vec<String> = Vec::new();
-    let mut sargs: Vec<Arg<'_>> = Vec::new();
+    let mut args: Vec<Arg> = Vec::new();
+    let mut add = |c: &str, a: Arg| {
+        args.push(a);
+        cond.push(format!("{c} ${}", args.len()));
+    };
     if let Some(v) = &f.actor_id {
-        sargs.push(Arg::S(v));
-        cond.push(format!("actor_id = ${}", sargs.len()));
+        add("actor_id =", Arg::S(v.clone()));
     }
     if let Some(v) = &f.action {
-        sargs.push(Arg::S(v));
-        cond.push(format!("action = ${}", sargs.len()));
+        add("action =", Arg::S(v.clone()));
     }
     if let Some(v) = &f.environment {
-        sargs.push(Arg::S(v));
-        cond.push(format!("environment = ${}", sargs.len()));
+        add("environment =", Arg::S(v.clone()));
     }
     if let Some((t, id)) = &f.target {
-        sargs.push(Arg::S(t));
-        cond.push(format!("target_type = ${}", sargs.len()));
-        sargs.push(Arg::S(id));
-        cond.push(format!("target_id = ${}", sargs.len()));
+        add("target_type =", Arg::S(t.clone()));
+        add("target_id =", Arg::S(id.clone()));
     }
     if let Some(v) = f.since {
-        sargs.push(Arg::I(v.as_millis()));
-        cond.push(format!("occurred_at >= ${}", sargs.len()));
+        add("occurred_at >=", Arg::I(v.as_millis()));
     }
     if let Some(v) = f.until {
-        sargs.push(Arg::I(v.as_millis()));
-        cond.push(format!("occurred_at < ${}", sargs.len()));
+        add("occurred_at <", Arg::I(v.as_millis()));
     }
     if let Some(v) = f.before {
-        sargs.push(Arg::I(v));
-        cond.push(format!("seq < ${}", sargs.len()));
+        add("seq <", Arg::I(v));
     }
-    sargs.push(Arg::I(f.limit));
-    let limit_idx = sargs.len();
+    if let Some(envs) = &f.environments_in {
+        if envs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut marks = Vec::new();
+        for e in envs {
+            args.push(Arg::S(e.clone()));
+            marks.push(format!("${}", args.len()));
+        }
+        cond.push(format!("environment IN ({})", marks.join(", ")));
+    }
+    args.push(Arg::I(f.limit));
+    let limit_idx = args.len();
     let where_sql = if cond.is_empty() { String::new() } else { format!("WHERE {}", cond.join(" AND ")) };
     let sql = format!("SELECT {EVENT_COLUMNS} FROM audit_events {where_sql} ORDER BY seq DESC LIMIT ${limit_idx}");
-    let mut q = sqlx::query(&sql);
-    for a in &sargs {
-        q = match a {
-            Arg::S(s) => q.bind(*s),
-            Arg::I(i) => q.bind(*i),
-        };
-    }
-    let rows = q.fetch_all(conn).await?;
+    let rows = super::bind_all(sqlx::query(&sql), &args).fetch_all(conn).await?;
     rows.iter().map(event_from_row).collect()
 }
 

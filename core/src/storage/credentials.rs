@@ -109,39 +109,72 @@ pub async fn by_id(conn: &mut Conn, id: &CredentialId, now: Timestamp) -> CoreRe
 pub struct ListFilter {
     pub application_id: Option<ApplicationId>,
     pub environment_id: Option<EnvironmentId>,
+    /// Only these environments (a scoped reader); `None` means no restriction.
+    pub environments_in: Option<Vec<EnvironmentId>>,
     pub status: Option<Status>,
     /// Keyset cursor: (created_at, id) of the last row of the previous page.
     pub after: Option<(i64, String)>,
     pub limit: i64,
 }
 
-/// Newest first. The status filter is evaluated against `now`, so expiry needs no write.
+/// Newest first. The status filter is evaluated against `now`, so expiry needs no write. Only
+/// the given conditions go into the SQL.
 pub async fn list(conn: &mut Conn, f: &ListFilter, now: Timestamp) -> CoreResult<Vec<Credential>> {
-    let status_sql = match f.status {
-        // $3 must appear in every variant for PostgreSQL to type it.
-        None => "CAST($3 AS BIGINT) IS NOT NULL",
-        Some(Status::Active) => "c.status = 'active' AND c.expires_at > $3",
-        Some(Status::Grace) => "c.status = 'grace' AND c.expires_at > $3 AND c.grace_until > $3",
-        Some(Status::Expired) => {
-            "c.status <> 'revoked' AND (c.expires_at <= $3 OR (c.status = 'grace' AND c.grace_until <= $3))"
-        }
-        Some(Status::Revoked) => "c.status = 'revoked'",
+    let mut cond: Vec<String> = Vec::new();
+    let mut args: Vec<super::Arg> = Vec::new();
+    let push = |c: String, a: super::Arg, cond: &mut Vec<String>, args: &mut Vec<super::Arg>| {
+        args.push(a);
+        cond.push(c.replace('?', &format!("${}", args.len())));
     };
-    let (after_ts, after_id) = f.after.clone().unwrap_or((i64::MAX, String::new()));
-    let sql = format!(
-        "SELECT {META} {FROM} WHERE ($1 = '' OR c.application_id = $1) AND ($2 = '' OR c.environment_id = $2) \
-         AND {status_sql} AND (c.created_at < $4 OR (c.created_at = $4 AND c.id < $5) OR $5 = '') \
-         ORDER BY c.created_at DESC, c.id DESC LIMIT $6"
-    );
-    let rows = sqlx::query(&sql)
-        .bind(f.application_id.as_ref().map_or("", ApplicationId::as_str))
-        .bind(f.environment_id.as_ref().map_or("", EnvironmentId::as_str))
-        .bind(now.as_millis())
-        .bind(after_ts)
-        .bind(after_id)
-        .bind(f.limit)
-        .fetch_all(conn)
-        .await?;
+    if let Some(a) = &f.application_id {
+        push("c.application_id = ?".into(), super::Arg::S(a.to_string()), &mut cond, &mut args);
+    }
+    if let Some(e) = &f.environment_id {
+        push("c.environment_id = ?".into(), super::Arg::S(e.to_string()), &mut cond, &mut args);
+    }
+    if let Some(envs) = &f.environments_in {
+        if envs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut marks = Vec::new();
+        for e in envs {
+            args.push(super::Arg::S(e.to_string()));
+            marks.push(format!("${}", args.len()));
+        }
+        cond.push(format!("c.environment_id IN ({})", marks.join(", ")));
+    }
+    if let Some(status) = f.status {
+        let mut now_arg = || {
+            args.push(super::Arg::I(now.as_millis()));
+            format!("${}", args.len())
+        };
+        cond.push(match status {
+            Status::Revoked => "c.status = 'revoked'".to_owned(),
+            Status::Active => format!("c.status = 'active' AND c.expires_at > {}", now_arg()),
+            Status::Grace => {
+                let n = now_arg();
+                format!("c.status = 'grace' AND c.expires_at > {n} AND c.grace_until > {n}")
+            }
+            Status::Expired => {
+                let n = now_arg();
+                format!(
+                    "c.status <> 'revoked' AND (c.expires_at <= {n} OR (c.status = 'grace' AND c.grace_until <= {n}))"
+                )
+            }
+        });
+    }
+    if let Some((ts, id)) = &f.after {
+        args.push(super::Arg::I(*ts));
+        let t = args.len();
+        args.push(super::Arg::S(id.clone()));
+        let i = args.len();
+        cond.push(format!("(c.created_at < ${t} OR (c.created_at = ${t} AND c.id < ${i}))"));
+    }
+    args.push(super::Arg::I(f.limit));
+    let limit = args.len();
+    let where_sql = if cond.is_empty() { String::new() } else { format!("WHERE {}", cond.join(" AND ")) };
+    let sql = format!("SELECT {META} {FROM} {where_sql} ORDER BY c.created_at DESC, c.id DESC LIMIT ${limit}");
+    let rows = super::bind_all(sqlx::query(&sql), &args).fetch_all(conn).await?;
     rows.iter().map(|r| meta_from_row(r, now)).collect()
 }
 

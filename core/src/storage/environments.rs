@@ -73,6 +73,24 @@ pub async fn insert(conn: &mut Conn, e: &Environment) -> CoreResult<()> {
     Ok(())
 }
 
+pub async fn update_policy(conn: &mut Conn, id: &EnvironmentId, p: &Policy) -> CoreResult<()> {
+    sqlx::query(
+        "UPDATE environments SET issue_approvals = $2, rotate_approvals = $3, max_lifetime_days = $4, \
+         default_grace_seconds = $5, max_grace_seconds = $6, step_up_required = $7, blind_delivery = $8 WHERE id = $1",
+    )
+    .bind(id.as_str())
+    .bind(p.issue_approvals)
+    .bind(p.rotate_approvals)
+    .bind(p.max_lifetime_days)
+    .bind(p.default_grace_seconds)
+    .bind(p.max_grace_seconds)
+    .bind(b2i(p.step_up_required))
+    .bind(p.blind_delivery.as_str())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 pub async fn count(conn: &mut Conn) -> CoreResult<i64> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM environments").fetch_one(conn).await?;
     Ok(n)

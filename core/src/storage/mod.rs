@@ -158,6 +158,26 @@ fn sqlite_url_creating_file(url: &str) -> CoreResult<String> {
     }
 }
 
+/// A bind value for queries assembled at run time (filters with optional conditions).
+#[derive(Debug, Clone)]
+pub enum Arg {
+    S(String),
+    I(i64),
+}
+
+pub(crate) fn bind_all<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    args: &'q [Arg],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for a in args {
+        q = match a {
+            Arg::S(s) => q.bind(s.as_str()),
+            Arg::I(i) => q.bind(*i),
+        };
+    }
+    q
+}
+
 /// Booleans are stored as 0/1 so the Any driver reads them on both engines.
 pub(crate) fn b2i(b: bool) -> i64 {
     i64::from(b)

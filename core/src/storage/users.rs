@@ -146,3 +146,34 @@ pub async fn set_disabled(conn: &mut Conn, user_id: &UserId, disabled: bool) -> 
         .await?;
     Ok(r.rows_affected() == 1)
 }
+
+pub async fn list(conn: &mut Conn) -> CoreResult<Vec<User>> {
+    let sql = format!("SELECT {COLUMNS} FROM users ORDER BY created_at, id");
+    let rows = sqlx::query(&sql).fetch_all(&mut *conn).await?;
+    let mut users: Vec<User> = rows.iter().map(from_row).collect::<CoreResult<_>>()?;
+    for u in &mut users {
+        u.grants = grants_of(conn, &u.id).await?;
+    }
+    Ok(users)
+}
+
+pub async fn delete_grant(conn: &mut Conn, user_id: &UserId, grant_id: &GrantId) -> CoreResult<Option<Role>> {
+    let role: Option<String> =
+        sqlx::query_scalar("DELETE FROM role_grants WHERE id = $1 AND user_id = $2 RETURNING role")
+            .bind(grant_id.as_str())
+            .bind(user_id.as_str())
+            .fetch_optional(conn)
+            .await?;
+    role.map(|r| Role::parse(&r)).transpose()
+}
+
+/// Enabled users holding a global admin grant.
+pub async fn count_global_admins(conn: &mut Conn) -> CoreResult<i64> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(DISTINCT u.id) FROM users u JOIN role_grants g ON g.user_id = u.id \
+         WHERE g.role = 'admin' AND g.environment_id IS NULL AND u.disabled = 0",
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(n)
+}

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tower_sessions::Session;
 
+use super::api::ErrorBody;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Auth, request_meta, session};
 use super::json::ApiJson;
@@ -38,13 +39,19 @@ fn throttle(state: &AppState, v: &Visitor) -> ApiResult<()> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
     username: String,
     password: String,
 }
 
+/// Local sign-in, first factor. One generic 401 for every failure.
+#[utoipa::path(post, path = "/auth/login", tag = "auth",
+    request_body(content = LoginBody, example = json!({"username": "admin", "password": "a long passphrase"})),
+    responses((status = 200, description = "`{\"next\": \"mfa\"}` or `{\"next\": \"mfa_enroll\"}`"),
+        (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)),
+    extensions(("x-latchkey-access" = json!("public"))))]
 pub async fn login(
     State(state): State<AppState>,
     v: Visitor,
@@ -56,16 +63,25 @@ pub async fn login(
     Ok(Json(json!({ "next": next })))
 }
 
+/// Start TOTP enrollment (after the first factor, before any authenticator is enrolled).
+#[utoipa::path(post, path = "/auth/mfa/enroll/start", tag = "auth",
+    responses((status = 200, body = Enrollment), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)),
+    extensions(("x-latchkey-access" = json!("public"))))]
 pub async fn enroll_start(State(state): State<AppState>, v: Visitor) -> ApiResult<Json<Enrollment>> {
     Ok(Json(state.services.mfa_enroll_start(&v.session).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CodeBody {
     code: String,
 }
 
+/// Confirm enrollment with the first code: signs in and returns the recovery codes, once.
+#[utoipa::path(post, path = "/auth/mfa/enroll/confirm", tag = "auth",
+    request_body(content = CodeBody, example = json!({"code": "123456"})),
+    responses((status = 200, description = "`{\"recovery_codes\": [...]}`"), (status = 401, body = ErrorBody)),
+    extensions(("x-latchkey-access" = json!("public"))))]
 pub async fn enroll_confirm(
     State(state): State<AppState>,
     v: Visitor,
@@ -76,6 +92,11 @@ pub async fn enroll_confirm(
     Ok(Json(json!({ "recovery_codes": codes, "next": NextStep::Done })))
 }
 
+/// The second factor: a TOTP code or a recovery code.
+#[utoipa::path(post, path = "/auth/mfa", tag = "auth",
+    request_body(content = CodeBody, example = json!({"code": "123456"})),
+    responses((status = 200), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)),
+    extensions(("x-latchkey-access" = json!("public"))))]
 pub async fn mfa(
     State(state): State<AppState>,
     v: Visitor,
@@ -86,6 +107,11 @@ pub async fn mfa(
     Ok(Json(json!({ "next": NextStep::Done })))
 }
 
+/// Fresh MFA for sensitive actions (valid 10 minutes); a new session id.
+#[utoipa::path(post, path = "/auth/step-up", tag = "auth",
+    request_body(content = CodeBody, example = json!({"code": "123456"})),
+    responses((status = 200), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)),
+    extensions(("x-latchkey-access" = json!("signed_in"))))]
 pub async fn step_up(
     State(state): State<AppState>,
     v: Visitor,
@@ -97,12 +123,18 @@ pub async fn step_up(
     Ok(Json(json!({ "step_up_until": until })))
 }
 
+/// End the session on the server.
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", responses((status = 200)),
+    extensions(("x-latchkey-access" = json!("public"))))]
 pub async fn logout(State(state): State<AppState>, v: Visitor) -> ApiResult<Json<Value>> {
     state.services.logout(&v.ctx, &v.session).await?;
     Ok(Json(json!({ "signed_out": true })))
 }
 
-/// `GET /api/v1/me`: the signed-in user and their grants. Any signed-in user.
+/// The signed-in user, their grants and MFA status.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
+    responses((status = 200), (status = 401, body = ErrorBody)),
+    extensions(("x-latchkey-access" = json!("signed_in"))))]
 pub async fn me(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Value>> {
     let p = &auth.principal;
     let left = state.services.recovery_codes_left(&p.user.id).await?;

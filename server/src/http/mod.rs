@@ -1,5 +1,6 @@
 //! HTTP: the axum router, its middleware and handlers.
 
+pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod console;
@@ -17,7 +18,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 
 use latchkey_core::services::session_store::DbSessionStore;
@@ -49,26 +50,46 @@ pub fn session_layer(state: &AppState) -> SessionManagerLayer<DbSessionStore> {
 
 pub const SESSION_COOKIE: &str = "__Host-latchkey";
 
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Latchkey API",
+        version = "1",
+        description = "Issue, rotate, revoke and verify API credentials. The console's cookie session authenticates \
+            these routes; state-changing requests must carry the console's Origin. Errors are \
+            `{\"error\": {\"code\", \"message\", \"request_id\"}}`. Each operation's `x-latchkey-access` states who may call it."
+    ),
+    paths(verify::verify)
+)]
+struct BaseDoc;
+
+/// The OpenAPI document, generated from the handlers' declarations.
+pub fn openapi() -> &'static utoipa::openapi::OpenApi {
+    static DOC: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        use utoipa::OpenApi;
+        let mut doc = BaseDoc::openapi();
+        doc.merge(api::router().merge(api::auth_router()).split_for_parts().1);
+        doc
+    })
+}
+
+async fn openapi_json() -> axum::Json<&'static utoipa::openapi::OpenApi> {
+    axum::Json(openapi())
+}
+
 /// The whole application.
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/verify", post(verify::verify).layer(DefaultBodyLimit::max(4 * 1024)))
-        .route("/me", get(auth::me))
-        .fallback(api_not_found)
-        .method_not_allowed_fallback(method_not_allowed);
-
+    let (api_routes, _) = api::router().merge(api::auth_router()).split_for_parts();
     let pages = generate_route_list(app::App);
     let options = state.leptos.clone();
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .nest("/api/v1", api)
-        .route("/auth/login", post(auth::login))
-        .route("/auth/mfa/enroll/start", post(auth::enroll_start))
-        .route("/auth/mfa/enroll/confirm", post(auth::enroll_confirm))
-        .route("/auth/mfa", post(auth::mfa))
-        .route("/auth/step-up", post(auth::step_up))
-        .route("/auth/logout", post(auth::logout))
+        .route("/api/v1/verify", post(verify::verify).layer(DefaultBodyLimit::max(4 * 1024)))
+        .route("/api/v1/openapi.json", get(openapi_json))
+        .merge(api_routes)
+        .route("/api/v1/{*rest}", any(api_not_found))
         .route("/pkg/{*path}", get(assets::serve))
         .route("/favicon.ico", get(assets::serve))
         .leptos_routes_with_context(&state, pages, console::context(&state), move || app::shell(options.clone()))

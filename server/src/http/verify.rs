@@ -15,7 +15,7 @@ use super::json::ApiJson;
 use crate::state::AppState;
 use latchkey_core::services::verifier::Verdict;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyBody {
     pub environment: String,
@@ -27,6 +27,15 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// Verify a presented credential for the environment the caller serves. The token goes in
+/// `Authorization: Bearer`, never in the URL. Answers `{"valid": true, ...}` or `{"valid": false}`
+/// (one answer for every invalid token). Rate-limited per client.
+#[utoipa::path(post, path = "/api/v1/verify", tag = "data plane",
+    request_body(content = VerifyBody, example = json!({"environment": "staging"})),
+    responses((status = 200, description = "`{\"valid\": true, \"credential_id\", \"application_id\", \"application\", \"environment\", \"scopes\", \"status\", \"expires_at\", \"grace_until\"}` or `{\"valid\": false}`"),
+        (status = 401, body = crate::http::api::ErrorBody), (status = 422, body = crate::http::api::ErrorBody),
+        (status = 429, body = crate::http::api::ErrorBody)),
+    extensions(("x-latchkey-access" = json!("public"))))]
 pub async fn verify(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

@@ -8,6 +8,7 @@
 mod support;
 
 mod audit_log;
+mod authorization;
 mod cli;
 mod credentials;
 mod identity;
