@@ -39,8 +39,8 @@ if [ "$want_test" = 1 ]; then
   { command -v pg_config >/dev/null && [ -x "$(pg_config --bindir)/initdb" ]; } || pkgs+=(postgresql)
   [ -x /usr/bin/chromium ] || pkgs+=(chromium)
   [ ${#pkgs[@]} -eq 0 ] || apt_install "${pkgs[@]}"
-  if [ ! -x end2end/node_modules/.bin/playwright ]; then
-    say "npm: @playwright/test into end2end/ (no browser download: Debian's Chromium is used)"
+  if [ ! -x end2end/node_modules/.bin/playwright ] || [ ! -d end2end/node_modules/oidc-provider ]; then
+    say "npm: @playwright/test and oidc-provider (the test IdP) into end2end/ (no browser download)"
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
   fi
 fi

@@ -40,6 +40,9 @@ pub const KNOWN_KEYS: &[&str] = &[
     "oidc_issuer",
     "oidc_client_id",
     "oidc_client_secret",
+    "oidc_groups_claim",
+    "oidc_role_mapping",
+    "oidc_trust_idp_mfa",
     "revocation_poll_ms",
     "verify_rate_per_second",
     "verify_burst",
@@ -61,6 +64,13 @@ pub struct Config {
     pub log_format: LogFormat,
     pub oidc_issuer: Option<String>,
     pub oidc_client_id: Option<String>,
+    /// The ID-token claim holding group names (default `groups`).
+    pub oidc_groups_claim: String,
+    /// `group=role[@environment]` pairs separated by `;`, e.g.
+    /// `latchkey-admins=admin;payments-oncall=operator@production`.
+    pub oidc_role_mapping: String,
+    /// Skip Latchkey's own TOTP when the IdP says it did MFA (`amr` has `mfa`, `otp`, `hwk`…).
+    pub oidc_trust_idp_mfa: bool,
     pub revocation_poll_ms: u64,
     pub verify_rate_per_second: u32,
     pub verify_burst: u32,
@@ -234,6 +244,13 @@ impl Config {
             log_format,
             oidc_issuer: get("oidc_issuer"),
             oidc_client_id: get("oidc_client_id"),
+            oidc_groups_claim: get("oidc_groups_claim").unwrap_or_else(|| "groups".to_owned()),
+            oidc_role_mapping: get("oidc_role_mapping").unwrap_or_default(),
+            oidc_trust_idp_mfa: match get("oidc_trust_idp_mfa").as_deref() {
+                None | Some("false") | Some("0") => false,
+                Some("true") | Some("1") => true,
+                Some(_) => return Err(invalid("oidc_trust_idp_mfa must be true or false")),
+            },
             revocation_poll_ms,
             verify_rate_per_second,
             verify_burst,

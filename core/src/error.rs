@@ -4,6 +4,9 @@
 
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
+    /// A malformed protocol request, such as an SSO callback without a valid state (400).
+    #[error("{0}")]
+    BadRequest(String),
     /// Input that does not parse or breaks a rule the caller can fix (422).
     #[error("{0}")]
     Validation(String),
@@ -52,7 +55,7 @@ impl CoreError {
     /// The stable, documented machine code.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Validation(_) => "validation_failed",
+            Self::Validation(_) | Self::BadRequest(_) => "validation_failed",
             Self::Unauthenticated(_) => "unauthenticated",
             Self::MfaRequired => "mfa_required",
             Self::StepUpRequired => "step_up_required",

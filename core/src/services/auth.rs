@@ -325,7 +325,7 @@ impl Services {
         Ok(codes)
     }
 
-    async fn complete_mfa(&self, session: &Session, mut auth: SessionAuth) -> CoreResult<()> {
+    pub(crate) async fn complete_mfa(&self, session: &Session, mut auth: SessionAuth) -> CoreResult<()> {
         let now = self.clock.now().as_millis();
         session.cycle_id().await.map_err(session_err)?;
         auth.stage = Stage::Complete;

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod credentials;
 pub mod environments;
+pub mod oidc;
 pub mod session_store;
 pub mod users;
 pub mod verifier;
@@ -26,15 +27,23 @@ pub struct Services {
     pub clock: SharedClock,
     pub keys: Arc<Keys>,
     pub verifier: Arc<Verifier>,
+    /// Single sign-on, when configured.
+    pub oidc: Option<Arc<oidc::Oidc>>,
 }
 
 impl Services {
     /// Builds the services over a migrated database and loads the verifier cache.
     pub async fn start(db: Db, clock: SharedClock, keys: Keys) -> CoreResult<Self> {
-        let s = Self { db, clock, keys: Arc::new(keys), verifier: Arc::new(Verifier::default()) };
+        let s = Self { db, clock, keys: Arc::new(keys), verifier: Arc::new(Verifier::default()), oidc: None };
         s.ensure_default_environments().await?;
         s.verifier.load(&s.db, s.clock.now()).await?;
         Ok(s)
+    }
+
+    /// Enables single sign-on.
+    pub fn with_oidc(mut self, settings: Option<oidc::OidcSettings>) -> CoreResult<Self> {
+        self.oidc = settings.map(oidc::Oidc::new).transpose()?;
+        Ok(self)
     }
 
     /// Follows the change feed so revocations made on other replicas take effect here within

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod credentials;
 pub mod environments;
 pub mod mfa;
+pub mod oidc;
 pub mod sessions;
 pub mod users;
 

@@ -177,3 +177,44 @@ pub async fn count_global_admins(conn: &mut Conn) -> CoreResult<i64> {
     .await?;
     Ok(n)
 }
+
+pub async fn by_subject(conn: &mut Conn, issuer: &str, subject: &str) -> CoreResult<Option<User>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE issuer = $1 AND subject = $2");
+    let row = sqlx::query(&sql).bind(issuer).bind(subject).fetch_optional(&mut *conn).await?;
+    let Some(row) = row else { return Ok(None) };
+    let mut user = from_row(&row)?;
+    user.grants = grants_of(conn, &user.id).await?;
+    Ok(Some(user))
+}
+
+pub async fn update_profile(conn: &mut Conn, id: &UserId, display_name: &str, email: Option<&str>) -> CoreResult<()> {
+    sqlx::query("UPDATE users SET display_name = $2, email = $3 WHERE id = $1")
+        .bind(id.as_str())
+        .bind(display_name)
+        .bind(email)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Grants a given source created (e.g. the SSO group mapping), as (grant id, role, environment).
+pub async fn grants_created_by(
+    conn: &mut Conn,
+    user_id: &UserId,
+    created_by: &str,
+) -> CoreResult<Vec<(GrantId, Role, Option<EnvironmentId>)>> {
+    let rows = sqlx::query("SELECT id, role, environment_id FROM role_grants WHERE user_id = $1 AND created_by = $2")
+        .bind(user_id.as_str())
+        .bind(created_by)
+        .fetch_all(conn)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                GrantId::from_db(r.try_get("id")?),
+                Role::parse(r.try_get::<&str, _>("role")?)?,
+                r.try_get::<Option<String>, _>("environment_id")?.map(EnvironmentId::from_db),
+            ))
+        })
+        .collect()
+}

@@ -42,5 +42,6 @@ pub async fn open(cfg: &Config) -> Result<Services, String> {
         format!("cannot open the database {}: {}", latchkey_core::config::redact_url(&cfg.database_url), describe(e))
     })?;
     db.migrate().await.map_err(describe)?;
-    Services::start(db, Arc::new(SystemClock), keys).await.map_err(describe)
+    let sso = latchkey_core::services::oidc::OidcSettings::from_config(cfg).map_err(describe)?;
+    Services::start(db, Arc::new(SystemClock), keys).await.and_then(|s| s.with_oidc(sso)).map_err(describe)
 }

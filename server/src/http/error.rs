@@ -50,6 +50,7 @@ impl ApiError {
 impl From<CoreError> for ApiError {
     fn from(e: CoreError) -> Self {
         let status = match &e {
+            CoreError::BadRequest(_) => StatusCode::BAD_REQUEST,
             CoreError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             CoreError::Unauthenticated(_) | CoreError::MfaRequired | CoreError::StepUpRequired => {
                 StatusCode::UNAUTHORIZED

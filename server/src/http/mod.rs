@@ -10,6 +10,7 @@ pub mod extract;
 pub mod headers;
 pub mod health;
 pub mod json;
+pub mod oidc;
 pub mod rate_limit;
 pub mod request_id;
 pub mod verify;

@@ -12,4 +12,5 @@ mod authorization;
 mod cli;
 mod credentials;
 mod identity;
+mod sso;
 mod verify_api;

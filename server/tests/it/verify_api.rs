@@ -109,7 +109,8 @@ both_backends! {
 /// Verify is rate-limited per client: a burst gets 429 in the error shape, never a 5xx.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn k9_verify_is_rate_limited() {
-    let app = TestApp::spawn_sqlite_with(Options { verify_rate_per_second: 5, verify_burst: 5 }).await;
+    let app =
+        TestApp::spawn_sqlite_with(Options { verify_rate_per_second: 5, verify_burst: 5, ..Options::default() }).await;
     let a = app.create_application("bursty").await;
     let issued = app.issue(&a, "staging").await;
     let mut limited = 0;

@@ -88,4 +88,6 @@ pub fn auth_router() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::mfa))
         .routes(routes!(auth::step_up))
         .routes(routes!(auth::logout))
+        .routes(routes!(super::oidc::start))
+        .routes(routes!(super::oidc::callback))
 }

@@ -36,11 +36,14 @@ pub struct Browser {
     /// The enrolled TOTP, once known.
     pub totp: Option<Totp>,
     pub user_id: Option<String>,
+    /// The SSO flow cookie (`__Host-latchkey-sso=<id>`), while a sign-in is in progress.
+    pub sso_cookie: Option<String>,
 }
 
 pub struct Resp {
     pub status: u16,
     pub body: Value,
+    pub location: Option<String>,
 }
 
 impl Browser {
@@ -62,6 +65,7 @@ impl Browser {
             origin: Some(app.base.clone()),
             totp: None,
             user_id: None,
+            sso_cookie: None,
         }
     }
 
@@ -69,6 +73,9 @@ impl Browser {
         for v in r.headers().get_all("set-cookie") {
             let raw = v.to_str().unwrap_or_default().to_owned();
             let pair = raw.split(';').next().unwrap_or_default().trim().to_owned();
+            if let Some(value) = pair.strip_prefix(&format!("{}=", latchkey_core::services::oidc::FLOW_COOKIE)) {
+                self.sso_cookie = (!value.is_empty()).then(|| pair.clone());
+            }
             if let Some(value) = pair.strip_prefix(&format!("{}=", server::http::SESSION_COOKIE)) {
                 let removed = value.is_empty() || raw.to_ascii_lowercase().contains("max-age=0");
                 self.cookie = if removed { None } else { Some(pair.clone()) };
@@ -79,8 +86,9 @@ impl Browser {
 
     pub async fn request(&mut self, method: &str, path: &str, body: Option<Value>) -> Resp {
         let mut r = self.http.request(method.parse().unwrap(), format!("{}{path}", self.base));
-        if let Some(c) = &self.cookie {
-            r = r.header("cookie", c);
+        let cookies: Vec<&str> = [self.cookie.as_deref(), self.sso_cookie.as_deref()].into_iter().flatten().collect();
+        if !cookies.is_empty() {
+            r = r.header("cookie", cookies.join("; "));
         }
         if let Some(o) = &self.origin {
             r = r.header("origin", o);
@@ -91,7 +99,8 @@ impl Browser {
         let resp = r.send().await.unwrap();
         self.capture(&resp);
         let status = resp.status().as_u16();
-        Resp { status, body: resp.json().await.unwrap_or(Value::Null) }
+        let location = resp.headers().get("location").map(|v| v.to_str().unwrap_or_default().to_owned());
+        Resp { status, location, body: resp.json().await.unwrap_or(Value::Null) }
     }
 
     pub async fn get(&mut self, path: &str) -> Resp {
@@ -100,6 +109,27 @@ impl Browser {
 
     pub async fn post(&mut self, path: &str, body: Value) -> Resp {
         self.request("POST", path, Some(body)).await
+    }
+
+    /// Starts SSO here and returns the IdP authorization URL the browser is sent to.
+    pub async fn sso_start(&mut self) -> String {
+        let r = self.get("/auth/oidc/start").await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        assert!(self.sso_cookie.is_some(), "no flow cookie was set");
+        r.location.unwrap()
+    }
+
+    /// Follows the IdP's redirect back to our callback (`url` is absolute).
+    pub async fn sso_callback(&mut self, url: &str) -> Resp {
+        let path = url.strip_prefix(&self.base).unwrap_or_else(|| panic!("redirect to {url}, not to {}", self.base));
+        self.get(path).await
+    }
+
+    /// A whole SSO sign-in as `login` at the real IdP; returns the callback's response.
+    pub async fn sso_sign_in(&mut self, login: &str) -> Resp {
+        let url = self.sso_start().await;
+        let back = super::idp::authorize(&url, login).await;
+        self.sso_callback(&back).await
     }
 
     /// The code the authenticator app would show at the app's pinned time, offset by `secs`.

@@ -2,7 +2,9 @@
 //! PostgreSQL database) with a pinned clock, and a small typed client.
 
 pub mod browser;
+pub mod idp;
 pub mod pg;
+pub mod rogue_idp;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -93,11 +95,23 @@ pub fn test_keys() -> Keys {
 pub struct Options {
     pub verify_rate_per_second: u32,
     pub verify_burst: u32,
+    pub sso: Option<Sso>,
+}
+
+/// Single sign-on against the real test IdP (or another issuer, such as the rogue one).
+#[derive(Clone, Default)]
+pub struct Sso {
+    /// `None`: the real `oidc-provider`.
+    pub issuer: Option<String>,
+    /// Client credentials; `None` registers a client at the real IdP.
+    pub client: Option<(String, String)>,
+    pub role_mapping: String,
+    pub trust_idp_mfa: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { verify_rate_per_second: 1_000_000, verify_burst: 1_000_000 }
+        Self { verify_rate_per_second: 1_000_000, verify_burst: 1_000_000, sso: None }
     }
 }
 
@@ -120,6 +134,13 @@ impl TestApp {
         app.sqlite_path = Some(path);
         app._tmp = Some(tmp);
         app
+    }
+
+    pub async fn spawn_with(backend: Backend, opts: Options) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => Some(Self::spawn_sqlite_with(opts).await),
+            Backend::Postgres => Self::spawn_postgres_with(opts).await,
+        }
     }
 
     pub async fn spawn_postgres() -> Option<Self> {
@@ -146,13 +167,31 @@ impl TestApp {
     }
 
     async fn start_with_clock(db_url: String, backend: Backend, opts: Options, clock: ManualClock, keys: Keys) -> Self {
-        let db = Db::connect(&db_url, &DbOptions::default()).await.unwrap_or_else(|e| panic!("connect: {e}"));
-        db.migrate().await.unwrap_or_else(|e| panic!("migrate: {e}"));
-        let services =
-            Services::start(db, Arc::new(clock.clone()), keys).await.unwrap_or_else(|e| panic!("start: {e}"));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
         let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
         let base = format!("http://{addr}");
+        let db = Db::connect(&db_url, &DbOptions::default()).await.unwrap_or_else(|e| panic!("connect: {e}"));
+        db.migrate().await.unwrap_or_else(|e| panic!("migrate: {e}"));
+        let mut services =
+            Services::start(db, Arc::new(clock.clone()), keys).await.unwrap_or_else(|e| panic!("start: {e}"));
+        if let Some(sso) = &opts.sso {
+            let issuer = sso.issuer.clone().unwrap_or_else(idp::issuer);
+            let redirect_url = format!("{base}/auth/oidc/callback");
+            let (client_id, secret) = match &sso.client {
+                Some(c) => c.clone(),
+                None => idp::register_client(&issuer, &redirect_url).await,
+            };
+            let settings = latchkey_core::services::oidc::OidcSettings {
+                issuer,
+                client_id,
+                client_secret: Some(zeroize::Zeroizing::new(secret)),
+                redirect_url,
+                groups_claim: "groups".into(),
+                role_mapping: latchkey_core::services::oidc::parse_role_mapping(&sso.role_mapping).unwrap(),
+                trust_idp_mfa: sso.trust_idp_mfa,
+            };
+            services = services.with_oidc(Some(settings)).unwrap();
+        }
         let state = AppState::new(services.clone(), &base, opts.verify_rate_per_second, opts.verify_burst);
         let router = server::http::router(state);
         tokio::spawn(async move {
