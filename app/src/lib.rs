@@ -3,10 +3,14 @@
 //! Built twice: with `ssr` into the server (where server functions reach `latchkey-core`), and with
 //! `hydrate` into the wasm bundle, which must never contain server-only crates.
 
+pub mod api;
 pub mod components;
+pub mod error;
 pub mod pages;
 pub mod routes;
 pub mod shell;
+#[cfg(feature = "ssr")]
+pub mod ssr;
 
 pub use routes::App;
 pub use shell::shell;

@@ -2,12 +2,18 @@
 
 use leptos::prelude::*;
 use leptos_meta::{Stylesheet, Title, provide_meta_context};
-use leptos_router::StaticSegment;
 use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, StaticSegment};
 
 use crate::components::layout::Layout;
+use crate::pages::account::AccountPage;
+use crate::pages::login::LoginPage;
+use crate::pages::members::MembersPage;
+use crate::pages::step_up::StepUpPage;
 use crate::pages::{home::HomePage, not_found::NotFound};
 
+/// Pages render completely on the server before they are sent (`SsrMode::Async`): every page
+/// works with JavaScript off, and a page can still set its status and headers.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -17,7 +23,11 @@ pub fn App() -> impl IntoView {
         <Router>
             <Layout>
                 <Routes fallback=NotFound>
-                    <Route path=StaticSegment("") view=HomePage />
+                    <Route path=StaticSegment("") ssr=SsrMode::Async view=HomePage />
+                    <Route path=StaticSegment("login") ssr=SsrMode::Async view=LoginPage />
+                    <Route path=StaticSegment("step-up") ssr=SsrMode::Async view=StepUpPage />
+                    <Route path=StaticSegment("account") ssr=SsrMode::Async view=AccountPage />
+                    <Route path=StaticSegment("members") ssr=SsrMode::Async view=MembersPage />
                 </Routes>
             </Layout>
         </Router>

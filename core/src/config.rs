@@ -146,7 +146,8 @@ impl Config {
 
         for (k, v) in &env {
             let name = k["LATCHKEY_".len()..].to_ascii_lowercase();
-            if name == "config" || name.starts_with("test_") {
+            // LATCHKEY_LOG is the log filter, read by the binary's logging set-up.
+            if name == "config" || name == "log" || name.starts_with("test_") {
                 continue;
             }
             if KNOWN_KEYS.contains(&name.as_str()) {

@@ -1,6 +1,7 @@
 // A real, certified OpenID Provider (npm `oidc-provider`) for tests, on loopback only.
 //
 //   node idp.mjs <port> [<parent pid>]
+//   IDP_CLIENTS='[{"client_id":…,"client_secret":…,"redirect_uris":[…]}]' (optional static clients)
 //
 // Clients register themselves (open dynamic registration), so every test server can use its own
 // callback URL. Development interactions accept any login name, which becomes the subject:
@@ -22,7 +23,11 @@ function claimsFor(sub) {
   return { sub, email: `${sub.split('.')[0]}@example.com`, email_verified: true, name: sub, groups };
 }
 
+// Static clients (JSON array in IDP_CLIENTS), for servers started before any test runs.
+const clients = JSON.parse(process.env.IDP_CLIENTS ?? '[]');
+
 const provider = new Provider(issuer, {
+  clients,
   features: {
     devInteractions: { enabled: true },
     registration: { enabled: true },

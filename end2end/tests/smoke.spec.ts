@@ -1,18 +1,5 @@
-import { test, expect, Page } from '@playwright/test';
-
-// Fails the test on any uncaught page error or console error (CSP violations included).
-// `expectedStatusUrl`: a document deliberately answered with an error status, which Chromium
-// reports as a console error for that URL only.
-function collectErrors(page: Page, expectedStatusUrl?: string): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    if (expectedStatusUrl && m.location().url.endsWith(expectedStatusUrl) && m.text().startsWith('Failed to load resource')) return;
-    errors.push(`console: ${m.text()} (${m.location().url})`);
-  });
-  return errors;
-}
+import { test, expect } from '@playwright/test';
+import { collectErrors } from './helpers';
 
 test('the console page renders on the server and hydrates in Chromium', async ({ page }) => {
   const errors = collectErrors(page);

@@ -1,3 +1,4 @@
 //! Reusable pieces of the console.
 
 pub mod layout;
+pub mod notice;

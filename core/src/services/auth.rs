@@ -277,11 +277,18 @@ impl Services {
             return Err(CoreError::conflict("an authenticator is already enrolled for this account"));
         }
         let user = users::by_id(&mut conn, &user_id).await?.ok_or(CoreError::MfaRequired)?;
-        let seed = Zeroizing::new(random::bytes::<20>()?);
-        let sealed = crypto::seal(&self.keys.data_key, user_id.as_str(), seed.as_ref())?;
-        mfa::set_pending_seed(&mut conn, user_id.as_str(), &sealed).await?;
+        // Idempotent: a page rendered twice, or reloaded, shows the same seed until confirmed.
+        let seed: Zeroizing<Vec<u8>> = match &state.pending_seed {
+            Some(sealed) => crypto::open(&self.keys.data_key, user_id.as_str(), sealed)?,
+            None => {
+                let fresh = Zeroizing::new(random::bytes::<20>()?.to_vec());
+                let sealed = crypto::seal(&self.keys.data_key, user_id.as_str(), &fresh)?;
+                mfa::set_pending_seed(&mut conn, user_id.as_str(), &sealed).await?;
+                fresh
+            }
+        };
         let account = user.email.clone().or(user.username.clone()).unwrap_or(user.display_name.clone());
-        let t = totp(seed.as_ref(), &account)?;
+        let t = totp(&seed, &account)?;
         let uri = t.to_url().map_err(|e| CoreError::internal(format!("totp url: {e}")))?;
         let qr = qrcode::QrCode::new(uri.as_bytes()).map_err(|e| CoreError::internal(format!("qr: {e}")))?;
         let svg = qr.render::<qrcode::render::svg::Color<'_>>().min_dimensions(200, 200).quiet_zone(true).build();
@@ -419,6 +426,12 @@ impl Services {
             self.record_event(&Ctx { actor, ..ctx.clone() }, ev).await?;
         }
         session.flush().await.map_err(session_err)
+    }
+
+    /// Whether the user has an authenticator enrolled.
+    pub async fn mfa_enrolled(&self, user_id: &UserId) -> CoreResult<bool> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(mfa::state(&mut conn, user_id.as_str()).await?.is_some_and(|s| s.enabled))
     }
 
     /// Unused recovery codes left for a user.

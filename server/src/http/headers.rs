@@ -22,7 +22,8 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
         set(h, header::CONTENT_SECURITY_POLICY, STRICT_CSP);
     }
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(h, header::REFERRER_POLICY, "no-referrer");
+    // same-origin: plain form posts (JavaScript off) need the Referer to return to their page.
+    set(h, header::REFERRER_POLICY, "same-origin");
     set(h, header::X_FRAME_OPTIONS, "DENY");
     set(h, HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
     set(h, HeaderName::from_static("cross-origin-resource-policy"), "same-origin");

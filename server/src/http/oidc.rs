@@ -60,7 +60,7 @@ fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// The identity provider's redirect back. 400 for a missing, wrong or reused state; 401 when the
 /// ID token does not verify. On success, on to TOTP (or done, when the IdP's MFA is trusted).
 #[utoipa::path(get, path = "/auth/oidc/callback", tag = "auth", params(CallbackQuery),
-    responses((status = 303, description = "to the console's next sign-in step"), (status = 400, body = super::api::ErrorBody),
+    responses((status = 200, description = "a page that moves on to the console's next sign-in step (meta refresh)"), (status = 400, body = super::api::ErrorBody),
         (status = 401, body = super::api::ErrorBody)),
     extensions(("x-latchkey-access" = json!("public"))))]
 pub async fn callback(
@@ -82,5 +82,21 @@ pub async fn callback(
         NextStep::MfaEnroll => "/login?step=enroll",
         NextStep::Done => "/",
     };
-    Ok(redirect(to, flow_cookie("", 0)))
+    Ok(continue_page(to, flow_cookie("", 0)))
+}
+
+/// The end of the IdP's redirect chain. A redirect here would keep the navigation cross-site,
+/// and the browser would not send the new `SameSite=Strict` session cookie on it; a page that
+/// moves on by itself (meta refresh, no script) starts a same-site navigation that carries it.
+fn continue_page(to: &str, cookie: String) -> Response {
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0;url={to}\">\
+         <title>Signing in · Latchkey</title></head><body><p>Signing in… <a href=\"{to}\">Continue</a></p></body></html>"
+    );
+    let mut r = (StatusCode::OK, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
 }

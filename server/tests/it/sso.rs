@@ -49,7 +49,7 @@ sso_test! {
         }
         let back = crate::support::idp::authorize(&url, "newcomer").await;
         let r = b.sso_callback(&back).await;
-        assert_eq!((r.status, r.location.as_deref()), (303, Some("/login?step=enroll")), "{}", r.body);
+        assert_eq!((r.status, r.refresh.as_deref()), (200, Some("/login?step=enroll")), "{}", r.body);
         assert!(b.sso_cookie.is_none(), "the flow cookie is cleared");
         for path in ["/api/v1/me", "/api/v1/applications", "/api/v1/credentials", "/api/v1/audit", "/api/v1/users"] {
             let r = b.get(path).await;
@@ -90,7 +90,7 @@ sso_test! {
         let url = c.sso_start().await;
         let back = crate::support::idp::authorize(&url, "stateful").await;
         let cookie = c.sso_cookie.clone();
-        assert_eq!(c.sso_callback(&back).await.status, 303);
+        assert_eq!(c.sso_callback(&back).await.status, 200);
         c.sso_cookie = cookie;
         let r = c.sso_callback(&back).await;
         assert_eq!(r.status, 400, "a reused state was accepted: {}", r.body);
@@ -138,7 +138,7 @@ sso_test! {
         let back = crate::support::idp::authorize(&url, "slowpoke").await;
         app.clock.set(real_now.plus_secs(9 * 60 + 30));
         let r = c.sso_callback(&back).await;
-        assert_eq!(r.status, 303, "a token inside its lifetime is accepted: {}", r.body);
+        assert_eq!(r.status, 200, "a token inside its lifetime is accepted: {}", r.body);
     }
 }
 
@@ -182,7 +182,7 @@ async fn rogue_sign_in(app: &TestApp) -> crate::support::browser::Resp {
 async fn o3_o4_body(app: TestApp, rogue: rogue_idp::RogueIdp) {
     rogue.set(Scenario::Good);
     let r = rogue_sign_in(&app).await;
-    assert_eq!(r.status, 303, "the rogue IdP's well-formed token is accepted: {}", r.body);
+    assert_eq!(r.status, 200, "the rogue IdP's well-formed token is accepted: {}", r.body);
     for s in [
         Scenario::WrongIssuer,
         Scenario::WrongAudience,
@@ -237,16 +237,16 @@ sso_test! {
     /// trusted.
     async fn o5_users_are_keyed_by_issuer_and_subject(app, Sso { role_mapping: "latchkey-admins=admin;latchkey-operators=operator@staging".into(), ..Sso::default() }) {
         let mut one = Browser::new(&app);
-        assert_eq!(one.sso_sign_in("dana.1").await.status, 303);
+        assert_eq!(one.sso_sign_in("dana.1").await.status, 200);
         let mut two = Browser::new(&app);
-        assert_eq!(two.sso_sign_in("dana.2").await.status, 303);
+        assert_eq!(two.sso_sign_in("dana.2").await.status, 200);
         let users = app.services.list_users().await.unwrap();
         let danas: Vec<_> = users.iter().filter(|u| u.email.as_deref() == Some("dana@example.com")).collect();
         assert_eq!(danas.len(), 2, "one user per subject, not per e-mail");
         assert_ne!(danas[0].id, danas[1].id);
         // Signing in again finds the same user.
         let mut again = Browser::new(&app);
-        assert_eq!(again.sso_sign_in("dana.1").await.status, 303);
+        assert_eq!(again.sso_sign_in("dana.1").await.status, 200);
         assert_eq!(app.services.list_users().await.unwrap().len(), users.len());
         // Group mapping.
         let mut ops = Browser::new(&app);
@@ -264,11 +264,11 @@ sso_test! {
     async fn sso_trusts_idp_mfa_only_when_configured_and_reported(app, Sso { trust_idp_mfa: true, ..Sso::default() }) {
         let mut b = Browser::new(&app);
         let r = b.sso_sign_in("mfa-user").await;
-        assert_eq!(r.location.as_deref(), Some("/"), "{}", r.body);
+        assert_eq!(r.refresh.as_deref(), Some("/"), "{}", r.body);
         assert_eq!(b.get("/api/v1/me").await.status, 200);
         let mut c = Browser::new(&app);
         let r = c.sso_sign_in("plain-user").await;
-        assert_eq!(r.location.as_deref(), Some("/login?step=enroll"));
+        assert_eq!(r.refresh.as_deref(), Some("/login?step=enroll"));
         assert_eq!(c.get("/api/v1/me").await.body["error"]["code"], "mfa_required");
     }
 }

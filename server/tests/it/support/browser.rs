@@ -44,6 +44,13 @@ pub struct Resp {
     pub status: u16,
     pub body: Value,
     pub location: Option<String>,
+    /// Where an HTML "continue" page (meta refresh) sends the browser next.
+    pub refresh: Option<String>,
+}
+
+fn parse(text: &str) -> (Value, Option<String>) {
+    let refresh = text.split("content=\"0;url=").nth(1).and_then(|r| r.split('"').next()).map(str::to_owned);
+    (serde_json::from_str(text).unwrap_or(Value::Null), refresh)
 }
 
 impl Browser {
@@ -100,7 +107,31 @@ impl Browser {
         self.capture(&resp);
         let status = resp.status().as_u16();
         let location = resp.headers().get("location").map(|v| v.to_str().unwrap_or_default().to_owned());
-        Resp { status, location, body: resp.json().await.unwrap_or(Value::Null) }
+        let (body, refresh) = parse(&resp.text().await.unwrap_or_default());
+        Resp { status, location, body, refresh }
+    }
+
+    /// A server-function call as the console's own client makes it: url-encoded form, JSON back.
+    pub async fn server_fn(&mut self, path: &str, form: &str) -> Resp {
+        let mut r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .body(form.to_owned());
+        let cookies: Vec<&str> = [self.cookie.as_deref(), self.sso_cookie.as_deref()].into_iter().flatten().collect();
+        if !cookies.is_empty() {
+            r = r.header("cookie", cookies.join("; "));
+        }
+        if let Some(o) = &self.origin {
+            r = r.header("origin", o);
+        }
+        let resp = r.send().await.unwrap();
+        self.capture(&resp);
+        let status = resp.status().as_u16();
+        let location = resp.headers().get("location").map(|v| v.to_str().unwrap_or_default().to_owned());
+        let (body, refresh) = parse(&resp.text().await.unwrap_or_default());
+        Resp { status, location, body, refresh }
     }
 
     pub async fn get(&mut self, path: &str) -> Resp {
