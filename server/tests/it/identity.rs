@@ -314,3 +314,24 @@ both_backends! {
         }
     }
 }
+
+both_backends! {
+    /// Sign-in attempts are also limited per client address, whatever the account names.
+    async fn a4_sign_in_attempts_are_limited_per_address(app: TestApp) {
+        let mut b = Browser::from_ip(&app, Some("127.0.0.4".parse().unwrap()));
+        let mut limited = false;
+        for i in 0..40 {
+            let r = b.login(&format!("spray-{i}"), "wrong wrong wrong").await;
+            assert!(r.status == 401 || r.status == 429, "{} {}", r.status, r.body);
+            if r.status == 429 {
+                assert_eq!(r.body["error"]["code"], "rate_limited");
+                limited = true;
+                break;
+            }
+        }
+        assert!(limited, "40 rapid sign-ins from one address were never limited");
+        // Another address is not affected.
+        let mut other = Browser::from_ip(&app, Some("127.0.0.5".parse().unwrap()));
+        assert_eq!(other.login("someone", "wrong wrong wrong").await.status, 401);
+    }
+}
