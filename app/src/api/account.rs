@@ -13,6 +13,17 @@ pub struct GrantView {
     pub environment: Option<String>,
 }
 
+#[cfg(feature = "ssr")]
+impl From<&latchkey_core::domain::user::Grant> for GrantView {
+    fn from(g: &latchkey_core::domain::user::Grant) -> Self {
+        Self {
+            id: g.id.to_string(),
+            role: g.role.as_str().to_owned(),
+            environment: g.environment.as_ref().map(|e| e.to_string()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MeView {
     pub id: String,
@@ -42,16 +53,7 @@ pub async fn me() -> Result<MeView, AppError> {
         username: p.user.username.clone(),
         email: p.user.email.clone(),
         issuer: p.user.issuer.clone(),
-        grants: p
-            .user
-            .grants
-            .iter()
-            .map(|g| GrantView {
-                id: g.id.to_string(),
-                role: g.role.as_str().to_owned(),
-                environment: g.environment.as_ref().map(|e| e.to_string()),
-            })
-            .collect(),
+        grants: p.user.grants.iter().map(GrantView::from).collect(),
         recovery_codes_left: left,
         step_up_until: until.to_rfc3339(),
         step_up_fresh: p.require_recent_mfa(s.clock.now()).is_ok(),

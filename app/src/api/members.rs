@@ -49,15 +49,7 @@ pub async fn members() -> Result<MembersView, AppError> {
                 login: u.username.clone().or(u.email.clone()).or(u.subject.clone()).unwrap_or_default(),
                 display_name: u.display_name,
                 disabled: u.disabled,
-                grants: u
-                    .grants
-                    .iter()
-                    .map(|g| GrantView {
-                        id: g.id.to_string(),
-                        role: g.role.as_str().to_owned(),
-                        environment: g.environment.as_ref().map(|e| e.to_string()),
-                    })
-                    .collect(),
+                grants: u.grants.iter().map(GrantView::from).collect(),
             })
             .collect(),
         environments: envs.into_iter().map(|e| e.slug.to_string()).collect(),

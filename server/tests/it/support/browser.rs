@@ -93,32 +93,25 @@ impl Browser {
 
     pub async fn request(&mut self, method: &str, path: &str, body: Option<Value>) -> Resp {
         let mut r = self.http.request(method.parse().unwrap(), format!("{}{path}", self.base));
-        let cookies: Vec<&str> = [self.cookie.as_deref(), self.sso_cookie.as_deref()].into_iter().flatten().collect();
-        if !cookies.is_empty() {
-            r = r.header("cookie", cookies.join("; "));
-        }
-        if let Some(o) = &self.origin {
-            r = r.header("origin", o);
-        }
         if let Some(b) = body {
             r = r.json(&b);
         }
-        let resp = r.send().await.unwrap();
-        self.capture(&resp);
-        let status = resp.status().as_u16();
-        let location = resp.headers().get("location").map(|v| v.to_str().unwrap_or_default().to_owned());
-        let (body, refresh) = parse(&resp.text().await.unwrap_or_default());
-        Resp { status, location, body, refresh }
+        self.send(r).await
     }
 
     /// A server-function call as the console's own client makes it: url-encoded form, JSON back.
     pub async fn server_fn(&mut self, path: &str, form: &str) -> Resp {
-        let mut r = self
+        let r = self
             .http
             .post(format!("{}{path}", self.base))
             .header("content-type", "application/x-www-form-urlencoded")
             .header("accept", "application/json")
             .body(form.to_owned());
+        self.send(r).await
+    }
+
+    /// Adds this browser's cookies and Origin, sends, and keeps the cookies it is given.
+    async fn send(&mut self, mut r: reqwest::RequestBuilder) -> Resp {
         let cookies: Vec<&str> = [self.cookie.as_deref(), self.sso_cookie.as_deref()].into_iter().flatten().collect();
         if !cookies.is_empty() {
             r = r.header("cookie", cookies.join("; "));
