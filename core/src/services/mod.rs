@@ -46,6 +46,17 @@ impl Services {
         Ok(self)
     }
 
+    /// Deletes sessions past their expiry and abandoned SSO flows.
+    pub async fn purge_expired(&self) -> CoreResult<u64> {
+        let mut conn = self.db.pool().acquire().await?;
+        let now = crate::domain::time::Timestamp::now_system().as_millis();
+        let sessions = crate::storage::sessions::delete_expired(&mut conn, now).await?;
+        let flows =
+            crate::storage::oidc::delete_older_than(&mut conn, self.clock.now().as_millis() - oidc::FLOW_TTL_MS)
+                .await?;
+        Ok(sessions + flows)
+    }
+
     /// Follows the change feed so revocations made on other replicas take effect here within
     /// `poll`. Runs until the process ends.
     pub fn spawn_background(&self, poll: Duration) -> tokio::task::JoinHandle<()> {
@@ -63,6 +74,9 @@ impl Services {
                     last_checkpoint = tokio::time::Instant::now();
                     if let Err(e) = s.audit_checkpoint().await {
                         tracing::warn!(error = %e, "audit checkpoint failed; will retry");
+                    }
+                    if let Err(e) = s.purge_expired().await {
+                        tracing::warn!(error = %e, "purging expired sessions failed; will retry");
                     }
                 }
             }

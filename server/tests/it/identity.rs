@@ -335,3 +335,16 @@ both_backends! {
         assert_eq!(other.login("someone", "wrong wrong wrong").await.status, 401);
     }
 }
+
+both_backends! {
+    /// Expired sessions are purged from the database by the background task's sweep.
+    async fn expired_sessions_are_purged(app: TestApp) {
+        let mut b = app.signed_in("sweeper", Role::Auditor, None).await;
+        app.sql("UPDATE sessions SET expires_at = 0").await;
+        let purged = app.services.purge_expired().await.unwrap();
+        assert!(purged >= 1, "{purged}");
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(app.services.db.pool()).await.unwrap();
+        assert_eq!(left, 0);
+        assert_eq!(b.get("/api/v1/me").await.status, 401);
+    }
+}
