@@ -70,7 +70,7 @@ impl Tier {
 }
 
 /// Whether secrets may be shown to people in this environment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BlindDelivery {
     /// Plaintext is returned once; a registered recipient is used when present.
@@ -107,7 +107,9 @@ pub const MAX_APPROVALS: i64 = 5;
 pub const MAX_LIFETIME_DAYS: i64 = 3650;
 pub const MAX_GRACE_SECONDS: i64 = 30 * 86_400;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// Also the body of `PUT /api/v1/environments/{slug}/policy`; ranges are checked by `validate`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Policy {
     pub issue_approvals: i64,
     pub rotate_approvals: i64,
