@@ -277,16 +277,19 @@ impl Services {
             return Err(CoreError::conflict("an authenticator is already enrolled for this account"));
         }
         let user = users::by_id(&mut conn, &user_id).await?.ok_or(CoreError::MfaRequired)?;
-        // Idempotent: a page rendered twice, or reloaded, shows the same seed until confirmed.
-        let seed: Zeroizing<Vec<u8>> = match &state.pending_seed {
-            Some(sealed) => crypto::open(&self.keys.data_key, user_id.as_str(), sealed)?,
+        // Idempotent, also under concurrency: a page rendered twice, or reloaded, shows the one
+        // seed the database holds until it is confirmed.
+        let sealed = match state.pending_seed {
+            Some(sealed) => sealed,
             None => {
-                let fresh = Zeroizing::new(random::bytes::<20>()?.to_vec());
-                let sealed = crypto::seal(&self.keys.data_key, user_id.as_str(), &fresh)?;
-                mfa::set_pending_seed(&mut conn, user_id.as_str(), &sealed).await?;
-                fresh
+                let fresh = Zeroizing::new(random::bytes::<20>()?);
+                let sealed = crypto::seal(&self.keys.data_key, user_id.as_str(), fresh.as_ref())?;
+                mfa::pending_seed_or_insert(&mut conn, user_id.as_str(), &sealed)
+                    .await?
+                    .ok_or_else(|| CoreError::internal("pending seed vanished"))?
             }
         };
+        let seed = crypto::open(&self.keys.data_key, user_id.as_str(), &sealed)?;
         let account = user.email.clone().or(user.username.clone()).unwrap_or(user.display_name.clone());
         let t = totp(&seed, &account)?;
         let uri = t.to_url().map_err(|e| CoreError::internal(format!("totp url: {e}")))?;

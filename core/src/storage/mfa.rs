@@ -36,13 +36,17 @@ pub async fn state(conn: &mut Conn, user_id: &str) -> CoreResult<Option<MfaState
     .transpose()
 }
 
-pub async fn set_pending_seed(conn: &mut Conn, user_id: &str, sealed: &[u8]) -> CoreResult<()> {
-    sqlx::query("UPDATE users SET totp_pending_seed = $2 WHERE id = $1")
+/// Stores a pending seed unless one is already there, and returns the one that is stored: two
+/// concurrent enrollment starts agree on a single seed.
+pub async fn pending_seed_or_insert(conn: &mut Conn, user_id: &str, sealed: &[u8]) -> CoreResult<Option<Vec<u8>>> {
+    sqlx::query("UPDATE users SET totp_pending_seed = $2 WHERE id = $1 AND totp_pending_seed IS NULL")
         .bind(user_id)
         .bind(sealed.to_vec())
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
-    Ok(())
+    let stored: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT totp_pending_seed FROM users WHERE id = $1").bind(user_id).fetch_one(conn).await?;
+    Ok(stored)
 }
 
 /// Makes the pending seed the active one and records the step of the code that confirmed it.

@@ -348,3 +348,23 @@ both_backends! {
         assert_eq!(b.get("/api/v1/me").await.status, 401);
     }
 }
+
+both_backends! {
+    /// Concurrent enrollment starts (a page rendered twice) agree on one seed, so the code the
+    /// user types from whichever was shown is accepted.
+    async fn concurrent_enrollment_starts_agree_on_one_seed(app: TestApp) {
+        app.create_user("twice", Role::Auditor, None).await;
+        let mut b = Browser::new(&app);
+        b.login("twice", PASSWORD).await;
+        let (first, second) = tokio::join!(
+            b.http.post(format!("{}/auth/mfa/enroll/start", app.base)).header("cookie", b.cookie.clone().unwrap()).header("origin", &app.base).send(),
+            b.http.post(format!("{}/auth/mfa/enroll/start", app.base)).header("cookie", b.cookie.clone().unwrap()).header("origin", &app.base).send(),
+        );
+        let first: serde_json::Value = first.unwrap().json().await.unwrap();
+        let second: serde_json::Value = second.unwrap().json().await.unwrap();
+        assert_eq!(first["secret"], second["secret"]);
+        b.totp = Some(crate::support::browser::authenticator(first["secret"].as_str().unwrap()));
+        let code = b.code_at(&app, 0);
+        assert_eq!(b.post("/auth/mfa/enroll/confirm", json!({"code": code})).await.status, 200);
+    }
+}
