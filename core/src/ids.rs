@@ -71,3 +71,18 @@ id!(
     EventId,
     "evt"
 );
+id!(
+    /// A change request awaiting (or past) four-eyes approval.
+    ChangeRequestId,
+    "chg"
+);
+id!(
+    /// A webhook notification sink.
+    WebhookId,
+    "hook"
+);
+id!(
+    /// One notification to one webhook (the outbox row).
+    NotificationId,
+    "ntf"
+);

@@ -83,20 +83,33 @@ fn done<T>(r: Result<T, latchkey_core::CoreError>) -> Result<(), AppError> {
     }
 }
 
-/// Grants `role` in `environment` (empty: every environment).
+/// Grants `role` in `environment` (empty: every environment). Granting admin opens a change
+/// request for a second administrator, and the browser goes to it.
 #[server(prefix = "/api/console", endpoint = "grant_role")]
-pub async fn grant_role(user_id: String, role: String, environment: String) -> Result<(), AppError> {
+pub async fn grant_role(
+    user_id: String,
+    role: String,
+    environment: String,
+    reason: Option<String>,
+) -> Result<(), AppError> {
     use latchkey_core::domain::environment::EnvironmentSlug;
+    use latchkey_core::domain::text::Reason;
     use latchkey_core::domain::user::Role;
+    use latchkey_core::services::requests::Submitted;
     let (s, p, ctx) = admin().await?;
     let id = parse_user(&user_id)?;
     let result = async {
         p.require_recent_mfa(s.clock.now())?;
         let role = Role::parse(&role)?;
         let env = if environment.is_empty() { None } else { Some(EnvironmentSlug::parse(&environment)?) };
-        s.grant_role(&ctx, &id, role, env.as_ref()).await
+        let reason = reason.filter(|r| !r.trim().is_empty()).map(|r| Reason::parse(&r)).transpose()?;
+        s.grant_role(&ctx, &id, role, env.as_ref(), reason.as_ref()).await
     }
     .await;
+    if let Ok(Submitted::Pending(req)) = &result {
+        leptos_axum::redirect(&format!("/requests/{}", req.id));
+        return Ok(());
+    }
     done(result)
 }
 

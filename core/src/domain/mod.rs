@@ -6,6 +6,7 @@ pub mod audit;
 pub mod authz;
 pub mod credential;
 pub mod environment;
+pub mod request;
 pub mod text;
 pub mod time;
 pub mod token;

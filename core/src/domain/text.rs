@@ -106,6 +106,16 @@ text_type!(
     "must be 1-500 characters without control characters"
 );
 
+text_type!(
+    /// An approver's or requester's optional remark on a change request.
+    Comment,
+    "comment",
+    0,
+    500,
+    any_text,
+    "must be at most 500 characters without control characters"
+);
+
 /// A sorted, de-duplicated set of scopes such as `payments:read`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]

@@ -6,14 +6,18 @@ use serde_json::json;
 
 use super::Services;
 use super::audit::append;
+use super::notify::enqueue;
+use super::requests::{NewRequest, Submitted};
+use crate::domain::application::Application;
 use crate::domain::audit::{Ctx, NewEvent};
 use crate::domain::credential::{Credential, Status};
 use crate::domain::environment::{BlindDelivery, ChangeKind, Environment, EnvironmentSlug};
+use crate::domain::request::Change;
 use crate::domain::text::{CredentialName, Reason, Scopes};
 use crate::domain::time::Timestamp;
 use crate::domain::token::{self, KeyId, PlainToken};
 use crate::error::{CoreError, CoreResult};
-use crate::ids::{ApplicationId, CredentialId};
+use crate::ids::{ApplicationId, ChangeRequestId, CredentialId};
 use crate::storage::credentials::{self as repo, ListFilter, NewCredentialRow};
 use crate::storage::{Conn, applications, environments};
 
@@ -53,20 +57,6 @@ pub struct RevokeRequest {
     pub emergency: bool,
 }
 
-fn approval_required(env: &Environment, kind: ChangeKind) -> CoreResult<()> {
-    let n = env.policy.approvals_required(kind);
-    if n > 0 {
-        return Err(CoreError::Conflict {
-            code: "approval_required",
-            message: format!(
-                "the {} environment requires {n} approval(s) for this change; submit it as a change request",
-                env.slug
-            ),
-        });
-    }
-    Ok(())
-}
-
 fn recipient_required(env: &Environment) -> CoreResult<()> {
     if env.policy.blind_delivery == BlindDelivery::Required {
         return Err(CoreError::Conflict {
@@ -99,6 +89,7 @@ async fn insert_new(
     scopes: &Scopes,
     expires_at: Timestamp,
     rotated_from: Option<&CredentialId>,
+    via: Option<&ChangeRequestId>,
     now: Timestamp,
     ctx: &Ctx,
     s: &Services,
@@ -120,7 +111,7 @@ async fn insert_new(
             last4: secret.last4(),
             created_at: now,
             created_by: &created_by,
-            created_via_request: None,
+            created_via_request: via.map(ChangeRequestId::as_str),
             expires_at,
             rotated_from,
         },
@@ -129,79 +120,176 @@ async fn insert_new(
     Ok(secret)
 }
 
+/// A validated issue, ready to run now or when its request is executed.
+pub(crate) struct IssuePlan {
+    pub env: Environment,
+    pub app: Application,
+    pub name: CredentialName,
+    pub scopes: Scopes,
+    pub days: i64,
+    pub reason: Reason,
+}
+
+/// A validated rotation.
+pub(crate) struct RotatePlan {
+    pub old: Credential,
+    pub env: Environment,
+    pub grace: i64,
+    pub reason: Reason,
+}
+
 impl Services {
-    pub async fn issue_credential(&self, ctx: &Ctx, req: IssueRequest) -> CoreResult<Issued> {
+    /// Issues a credential, or opens a change request when the environment's policy requires
+    /// approvals (the secret is then generated when the approved request is executed).
+    pub async fn issue_credential(&self, ctx: &Ctx, req: IssueRequest) -> CoreResult<Submitted<Issued>> {
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         let env = environments::by_slug(&mut tx, &req.environment).await?.ok_or_else(environments::missing)?;
         let app = applications::by_id(&mut tx, &req.application_id).await?.ok_or(CoreError::NotFound("application"))?;
-        approval_required(&env, ChangeKind::Issue)?;
         recipient_required(&env)?;
         let days = env.policy.lifetime_days(req.expires_in_days)?;
+        let approvals = env.policy.approvals_required(ChangeKind::Issue);
+        if approvals > 0 {
+            let change = Change::Issue {
+                application_id: app.id.to_string(),
+                application: app.name.to_string(),
+                name: req.name.to_string(),
+                scopes: req.scopes.as_slice().to_vec(),
+                expires_in_days: req.expires_in_days,
+            };
+            let new = NewRequest { env: Some(&env), change, reason: &req.reason, approvals };
+            let id = self.open_request(&mut tx, ctx, new, now).await?;
+            tx.commit().await?;
+            self.notifier.wake();
+            return Ok(Submitted::Pending(Box::new(self.request(&id).await?)));
+        }
+        let plan = IssuePlan { env, app, name: req.name, scopes: req.scopes, days, reason: req.reason };
+        let issued = self.issue_in_tx(&mut tx, ctx, &plan, None, now).await?;
+        tx.commit().await?;
+        self.verifier.after_change(&self.db).await;
+        Ok(Submitted::Done(issued))
+    }
+
+    pub(crate) async fn issue_in_tx(
+        &self,
+        tx: &mut Conn,
+        ctx: &Ctx,
+        p: &IssuePlan,
+        via: Option<&ChangeRequestId>,
+        now: Timestamp,
+    ) -> CoreResult<Issued> {
         let id = CredentialId::generate()?;
-        let expires_at = now.plus_days(days);
+        let expires_at = now.plus_days(p.days);
         let secret =
-            insert_new(&mut tx, &id, &app.id, &env, &req.name, &req.scopes, expires_at, None, now, ctx, self).await?;
-        let credential = load(&mut tx, &id, now).await?;
+            insert_new(tx, &id, &p.app.id, &p.env, &p.name, &p.scopes, expires_at, None, via, now, ctx, self).await?;
+        let credential = load(tx, &id, now).await?;
         let ev = NewEvent::success("credential.issue", "credential", id.as_str())
-            .in_env(env.slug.as_str())
+            .in_env(p.env.slug.as_str())
             .with_details(json!({
-                "application_id": app.id,
-                "application": app.name,
+                "application_id": p.app.id,
+                "application": p.app.name,
                 "name": credential.name,
                 "scopes": credential.scopes,
                 "key_id": credential.key_id,
                 "prefix": credential.prefix,
                 "expires_at": credential.expires_at,
-                "reason": req.reason,
+                "reason": p.reason,
+                "via_request": via,
             }));
-        append(&mut tx, now, ctx, ev).await?;
-        tx.commit().await?;
-        self.verifier.after_change(&self.db).await;
+        append(tx, now, ctx, ev).await?;
         Ok(Issued { credential, secret })
     }
 
-    pub async fn rotate_credential(&self, ctx: &Ctx, id: &CredentialId, req: RotateRequest) -> CoreResult<Rotated> {
-        let now = self.clock.now();
-        let mut tx = self.db.begin().await?;
-        let old = load(&mut tx, id, now).await?;
+    /// Checks that a credential can be rotated now and with what grace.
+    pub(crate) async fn plan_rotation(
+        &self,
+        tx: &mut Conn,
+        id: &CredentialId,
+        grace_seconds: Option<i64>,
+        reason: Reason,
+        now: Timestamp,
+    ) -> CoreResult<RotatePlan> {
+        let old = load(tx, id, now).await?;
         if old.status != Status::Active {
             return Err(CoreError::conflict(format!(
                 "only an active credential can be rotated; this one is {}",
                 old.status.as_str()
             )));
         }
-        let env = environments::by_slug(&mut tx, &old.environment).await?.ok_or_else(environments::missing)?;
-        approval_required(&env, ChangeKind::Rotate)?;
+        let env = environments::by_slug(tx, &old.environment).await?.ok_or_else(environments::missing)?;
         recipient_required(&env)?;
-        let grace = env.policy.grace_seconds(req.grace_seconds)?;
+        let grace = env.policy.grace_seconds(grace_seconds)?;
+        Ok(RotatePlan { old, env, grace, reason })
+    }
+
+    /// Rotates a credential, or opens a change request when the policy requires approvals.
+    pub async fn rotate_credential(
+        &self,
+        ctx: &Ctx,
+        id: &CredentialId,
+        req: RotateRequest,
+    ) -> CoreResult<Submitted<Rotated>> {
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let plan = self.plan_rotation(&mut tx, id, req.grace_seconds, req.reason, now).await?;
+        let approvals = plan.env.policy.approvals_required(ChangeKind::Rotate);
+        if approvals > 0 {
+            let change = Change::Rotate {
+                credential_id: plan.old.id.to_string(),
+                key_id: plan.old.key_id.clone(),
+                application: plan.old.application.clone(),
+                name: plan.old.name.to_string(),
+                grace_seconds: req.grace_seconds,
+            };
+            let new = NewRequest { env: Some(&plan.env), change, reason: &plan.reason, approvals };
+            let rid = self.open_request(&mut tx, ctx, new, now).await?;
+            tx.commit().await?;
+            self.notifier.wake();
+            return Ok(Submitted::Pending(Box::new(self.request(&rid).await?)));
+        }
+        let rotated = self.rotate_in_tx(&mut tx, ctx, &plan, None, now).await?;
+        tx.commit().await?;
+        self.verifier.after_change(&self.db).await;
+        Ok(Submitted::Done(rotated))
+    }
+
+    pub(crate) async fn rotate_in_tx(
+        &self,
+        tx: &mut Conn,
+        ctx: &Ctx,
+        p: &RotatePlan,
+        via: Option<&ChangeRequestId>,
+        now: Timestamp,
+    ) -> CoreResult<Rotated> {
+        let old = &p.old;
         // The successor lives as long as the original did, within today's policy maximum.
         let lifetime_ms = (old.expires_at.as_millis() - old.created_at.as_millis())
-            .clamp(86_400_000, env.policy.max_lifetime_days * 86_400_000);
+            .clamp(86_400_000, p.env.policy.max_lifetime_days * 86_400_000);
         let expires_at = Timestamp::from_millis(now.as_millis().saturating_add(lifetime_ms));
-        let grace_until = now.plus_secs(grace).min(old.expires_at);
+        let grace_until = now.plus_secs(p.grace).min(old.expires_at);
         let new_id = CredentialId::generate()?;
         let secret = insert_new(
-            &mut tx,
+            tx,
             &new_id,
             &old.application_id,
-            &env,
+            &p.env,
             &old.name,
             &old.scopes,
             expires_at,
             Some(&old.id),
+            via,
             now,
             ctx,
             self,
         )
         .await?;
-        if !repo::start_grace(&mut tx, &old.id, grace_until, &new_id).await? {
+        if !repo::start_grace(tx, &old.id, grace_until, &new_id).await? {
             return Err(CoreError::conflict("the credential was changed by another request; reload and retry"));
         }
-        let credential = load(&mut tx, &new_id, now).await?;
-        let previous = load(&mut tx, &old.id, now).await?;
+        let credential = load(tx, &new_id, now).await?;
+        let previous = load(tx, &old.id, now).await?;
         let ev = NewEvent::success("credential.rotate", "credential", new_id.as_str())
-            .in_env(env.slug.as_str())
+            .in_env(p.env.slug.as_str())
             .with_details(json!({
                 "application_id": old.application_id,
                 "application": old.application,
@@ -209,14 +297,13 @@ impl Services {
                 "previous_key_id": old.key_id,
                 "key_id": credential.key_id,
                 "prefix": credential.prefix,
-                "grace_seconds": grace,
+                "grace_seconds": p.grace,
                 "grace_until": grace_until,
                 "expires_at": expires_at,
-                "reason": req.reason,
+                "reason": p.reason,
+                "via_request": via,
             }));
-        append(&mut tx, now, ctx, ev).await?;
-        tx.commit().await?;
-        self.verifier.after_change(&self.db).await;
+        append(tx, now, ctx, ev).await?;
         Ok(Rotated { credential, secret, previous })
     }
 
@@ -243,9 +330,21 @@ impl Services {
             }),
         );
         append(&mut tx, now, ctx, ev).await?;
+        if req.emergency {
+            let text = format!(
+                ":rotating_light: EMERGENCY REVOKE in {}: credential \"{}\" ({}) of {} was revoked by {}. Reason: {}",
+                cred.environment, cred.name, cred.key_id, cred.application, ctx.actor.name, req.reason
+            );
+            let data = json!({ "credential_id": cred.id, "key_id": cred.key_id, "application": cred.application,
+                "environment": cred.environment, "revoked_by": ctx.actor.name, "reason": req.reason });
+            enqueue(&mut tx, now, "credential.emergency_revoke", &text, data).await?;
+        }
         let revoked = load(&mut tx, id, now).await?;
         tx.commit().await?;
         self.verifier.after_revocation(&self.db, &[parse_key_id(&cred.key_id)?]).await;
+        if req.emergency {
+            self.notifier.wake();
+        }
         Ok(revoked)
     }
 
@@ -256,6 +355,7 @@ impl Services {
         application_id: &ApplicationId,
         environment: &EnvironmentSlug,
         reason: &Reason,
+        emergency: bool,
     ) -> CoreResult<usize> {
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
@@ -269,13 +369,60 @@ impl Services {
                 "application": app.name,
                 "revoked": ids.len(),
                 "credential_ids": ids,
+                "emergency": emergency,
                 "reason": reason,
             }));
         append(&mut tx, now, ctx, ev).await?;
+        if emergency {
+            let text = format!(
+                ":rotating_light: EMERGENCY REVOKE ALL in {}: {} credential(s) of {} were revoked by {}. Reason: {}",
+                env.slug,
+                ids.len(),
+                app.name,
+                ctx.actor.name,
+                reason
+            );
+            let data = json!({ "application_id": app.id, "application": app.name, "environment": env.slug,
+                "revoked": ids.len(), "revoked_by": ctx.actor.name, "reason": reason });
+            enqueue(&mut tx, now, "credential.emergency_revoke", &text, data).await?;
+        }
         tx.commit().await?;
         let key_ids: Vec<KeyId> = revoked.iter().filter_map(|(_, k)| KeyId::parse(k)).collect();
         self.verifier.after_revocation(&self.db, &key_ids).await;
+        if emergency {
+            self.notifier.wake();
+        }
         Ok(revoked.len())
+    }
+
+    /// Retires a credential in grace at once ("end grace now").
+    pub async fn end_grace(&self, ctx: &Ctx, id: &CredentialId, reason: &Reason) -> CoreResult<Credential> {
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let cred = load(&mut tx, id, now).await?;
+        if cred.status != Status::Grace {
+            return Err(CoreError::conflict(format!(
+                "only a credential in grace can have its grace ended; this one is {}",
+                cred.status.as_str()
+            )));
+        }
+        if !repo::end_grace(&mut tx, id, now).await? {
+            return Err(CoreError::conflict("the credential was changed by another request; reload and retry"));
+        }
+        let ev = NewEvent::success("credential.end_grace", "credential", id.as_str())
+            .in_env(cred.environment.as_str())
+            .with_details(json!({
+                "application_id": cred.application_id,
+                "application": cred.application,
+                "key_id": cred.key_id,
+                "grace_until_before": cred.grace_until,
+                "reason": reason,
+            }));
+        append(&mut tx, now, ctx, ev).await?;
+        let ended = load(&mut tx, id, now).await?;
+        tx.commit().await?;
+        self.verifier.after_revocation(&self.db, &[]).await;
+        Ok(ended)
     }
 
     pub async fn credential(&self, id: &CredentialId) -> CoreResult<Credential> {

@@ -4,11 +4,15 @@ use serde_json::json;
 
 use super::Services;
 use super::audit::append;
+use super::requests::{NewRequest, Submitted};
 use crate::domain::audit::{Ctx, NewEvent};
 use crate::domain::environment::{Environment, EnvironmentSlug, Policy, Tier};
-use crate::error::CoreResult;
-use crate::ids::EnvironmentId;
-use crate::storage::environments as repo;
+use crate::domain::request::Change;
+use crate::domain::text::Reason;
+use crate::domain::time::Timestamp;
+use crate::error::{CoreError, CoreResult};
+use crate::ids::{ChangeRequestId, EnvironmentId};
+use crate::storage::{Conn, environments as repo};
 
 pub const DEFAULTS: [(&str, &str, Tier); 3] = [
     ("production", "Production", Tier::Production),
@@ -49,33 +53,63 @@ impl Services {
         repo::list(&mut conn).await
     }
 
-    /// Applies a stricter (or equal) policy at once. A looser one needs a second admin: refused
-    /// with `approval_required` until change requests carry it.
-    pub async fn update_policy(&self, ctx: &Ctx, slug: &EnvironmentSlug, policy: Policy) -> CoreResult<Environment> {
+    /// Applies a stricter (or equal) policy at once. A looser one opens a change request that
+    /// another administrator must approve (PRODUCT: weakening a control is itself a change request).
+    pub async fn update_policy(
+        &self,
+        ctx: &Ctx,
+        slug: &EnvironmentSlug,
+        policy: Policy,
+        reason: Option<&Reason>,
+    ) -> CoreResult<Submitted<Environment>> {
         policy.validate()?;
+        let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         let env = repo::by_slug(&mut tx, slug).await?.ok_or_else(repo::missing)?;
         let weakened = env.policy.weakened_by(&policy);
         if !weakened.is_empty() {
-            return Err(crate::error::CoreError::Conflict {
-                code: "approval_required",
-                message: format!(
-                    "loosening {} needs a second administrator's approval; submit it as a change request",
+            let reason = reason.ok_or_else(|| {
+                CoreError::validation(format!(
+                    "loosening {} needs a second administrator's approval: give a reason for the request",
                     weakened.join(", ")
-                ),
-            });
+                ))
+            })?;
+            let change = Change::Policy {
+                before: env.policy.clone(),
+                after: policy,
+                weakened: weakened.iter().map(|w| (*w).to_owned()).collect(),
+            };
+            let new = NewRequest { env: Some(&env), change, reason, approvals: 1 };
+            let id = self.open_request(&mut tx, ctx, new, now).await?;
+            tx.commit().await?;
+            self.notifier.wake();
+            return Ok(Submitted::Pending(Box::new(self.request(&id).await?)));
         }
         if env.policy == policy {
-            return Ok(env);
+            return Ok(Submitted::Done(env));
         }
-        repo::update_policy(&mut tx, &env.id, &policy).await?;
-        let ev = NewEvent::success("environment.policy_update", "environment", env.id.as_str())
-            .in_env(slug.as_str())
-            .with_details(json!({ "before": env.policy, "after": policy }));
-        append(&mut tx, self.clock.now(), ctx, ev).await?;
+        self.write_policy(&mut tx, ctx, &env, &policy, None, now).await?;
         let updated = repo::by_id(&mut tx, &env.id).await?.ok_or_else(repo::missing)?;
         tx.commit().await?;
-        Ok(updated)
+        Ok(Submitted::Done(updated))
+    }
+
+    /// Writes a policy and its audit event inside the caller's transaction.
+    pub(crate) async fn write_policy(
+        &self,
+        tx: &mut Conn,
+        ctx: &Ctx,
+        env: &Environment,
+        policy: &Policy,
+        via: Option<&ChangeRequestId>,
+        now: Timestamp,
+    ) -> CoreResult<()> {
+        repo::update_policy(tx, &env.id, policy).await?;
+        let ev = NewEvent::success("environment.policy_update", "environment", env.id.as_str())
+            .in_env(env.slug.as_str())
+            .with_details(json!({ "before": env.policy, "after": policy, "via_request": via }));
+        append(tx, now, ctx, ev).await?;
+        Ok(())
     }
 
     pub async fn environment_by_id(&self, id: &EnvironmentId) -> CoreResult<Environment> {

@@ -6,7 +6,9 @@ pub mod audit;
 pub mod auth;
 pub mod credentials;
 pub mod environments;
+pub mod notify;
 pub mod oidc;
+pub mod requests;
 pub mod session_store;
 pub mod users;
 pub mod verifier;
@@ -29,12 +31,20 @@ pub struct Services {
     pub verifier: Arc<Verifier>,
     /// Single sign-on, when configured.
     pub oidc: Option<Arc<oidc::Oidc>>,
+    pub notifier: Arc<notify::Notifier>,
 }
 
 impl Services {
     /// Builds the services over a migrated database and loads the verifier cache.
     pub async fn start(db: Db, clock: SharedClock, keys: Keys) -> CoreResult<Self> {
-        let s = Self { db, clock, keys: Arc::new(keys), verifier: Arc::new(Verifier::default()), oidc: None };
+        let s = Self {
+            db,
+            clock,
+            keys: Arc::new(keys),
+            verifier: Arc::new(Verifier::default()),
+            oidc: None,
+            notifier: Arc::new(notify::Notifier::new()?),
+        };
         s.ensure_default_environments().await?;
         s.verifier.load(&s.db, s.clock.now()).await?;
         Ok(s)
@@ -60,6 +70,7 @@ impl Services {
     /// Follows the change feed so revocations made on other replicas take effect here within
     /// `poll`. Runs until the process ends.
     pub fn spawn_background(&self, poll: Duration) -> tokio::task::JoinHandle<()> {
+        self.spawn_notifications();
         let s = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(poll);
@@ -79,6 +90,27 @@ impl Services {
                         tracing::warn!(error = %e, "purging expired sessions failed; will retry");
                     }
                 }
+            }
+        })
+    }
+
+    /// Sends queued notifications: at once when a commit wakes it, and every second for retries;
+    /// queues expiry warnings every minute.
+    pub fn spawn_notifications(&self) -> tokio::task::JoinHandle<()> {
+        let s = self.clone();
+        tokio::spawn(async move {
+            let mut last_expiry_check: Option<tokio::time::Instant> = None;
+            loop {
+                if last_expiry_check.is_none_or(|t| t.elapsed() >= Duration::from_secs(60)) {
+                    last_expiry_check = Some(tokio::time::Instant::now());
+                    if let Err(e) = s.warn_expiring().await {
+                        tracing::warn!(error = %e, "expiry warnings failed; will retry");
+                    }
+                }
+                if let Err(e) = s.deliver_notifications().await {
+                    tracing::warn!(error = %e, "notification delivery failed; will retry");
+                }
+                let _ = tokio::time::timeout(Duration::from_secs(1), s.notifier.woken()).await;
             }
         })
     }

@@ -6,13 +6,16 @@ use serde_json::json;
 
 use super::Services;
 use super::audit::append;
+use super::requests::{NewRequest, Submitted};
 use crate::domain::audit::{Ctx, NewEvent};
-use crate::domain::environment::EnvironmentSlug;
+use crate::domain::environment::{Environment, EnvironmentSlug};
+use crate::domain::request::Change;
+use crate::domain::text::Reason;
+use crate::domain::time::Timestamp;
 use crate::domain::user::{Password, Role, User, Username};
 use crate::error::{CoreError, CoreResult};
-use crate::ids::{GrantId, UserId};
-
-use crate::storage::{environments, users as repo};
+use crate::ids::{ChangeRequestId, GrantId, UserId};
+use crate::storage::{Conn, environments, users as repo};
 
 /// Argon2id with the library's defaults (m = 19 MiB, t = 2, p = 1: the OWASP minimum).
 pub fn hash_password(password: &Password) -> CoreResult<String> {
@@ -103,23 +106,16 @@ impl Services {
         repo::by_id(&mut conn, id).await?.ok_or(CoreError::NotFound("user"))
     }
 
-    /// Grants a role. Granting admin lets someone act alone, so it needs a second admin: refused
-    /// with `approval_required` until change requests carry it.
+    /// Grants a role. Granting admin lets someone act alone, so it opens a change request that
+    /// another administrator must approve; other roles are granted at once.
     pub async fn grant_role(
         &self,
         ctx: &Ctx,
         user_id: &UserId,
         role: Role,
         environment: Option<&EnvironmentSlug>,
-    ) -> CoreResult<User> {
-        if role == Role::Admin {
-            return Err(CoreError::Conflict {
-                code: "approval_required",
-                message:
-                    "granting the admin role needs a second administrator's approval; submit it as a change request"
-                        .into(),
-            });
-        }
+        reason: Option<&Reason>,
+    ) -> CoreResult<Submitted<User>> {
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         let user = repo::by_id(&mut tx, user_id).await?.ok_or(CoreError::NotFound("user"))?;
@@ -131,17 +127,54 @@ impl Services {
         if user.grants.iter().any(|g| g.role == role && g.environment_id.as_ref() == env_id) {
             return Err(CoreError::conflict("the user already holds this role there"));
         }
-        let grant_id = GrantId::generate()?;
-        repo::insert_grant(&mut tx, &grant_id, user_id, role, env_id, now, &ctx.actor.label()).await?;
-        let mut ev = NewEvent::success("role.grant", "user", user_id.as_str())
-            .with_details(json!({ "grant_id": grant_id, "role": role, "environment": environment }));
-        if let Some(e) = environment {
-            ev = ev.in_env(e.as_str());
+        if role == Role::Admin {
+            let reason = reason.ok_or_else(|| {
+                CoreError::validation("granting the admin role needs a second administrator's approval: give a reason")
+            })?;
+            let change = Change::GrantAdmin {
+                user_id: user.id.to_string(),
+                user: user.display_name.clone(),
+                environment: environment.map(|e| e.to_string()),
+            };
+            let new = NewRequest { env: env.as_ref(), change, reason, approvals: 1 };
+            let id = self.open_request(&mut tx, ctx, new, now).await?;
+            tx.commit().await?;
+            self.notifier.wake();
+            return Ok(Submitted::Pending(Box::new(self.request(&id).await?)));
         }
-        append(&mut tx, now, ctx, ev).await?;
+        self.grant_in_tx(&mut tx, ctx, user_id, role, env.as_ref(), None, now).await?;
         let user = repo::by_id(&mut tx, user_id).await?.ok_or(CoreError::NotFound("user"))?;
         tx.commit().await?;
-        Ok(user)
+        Ok(Submitted::Done(user))
+    }
+
+    /// Inserts a grant and its audit event inside the caller's transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn grant_in_tx(
+        &self,
+        tx: &mut Conn,
+        ctx: &Ctx,
+        user_id: &UserId,
+        role: Role,
+        env: Option<&Environment>,
+        via: Option<&ChangeRequestId>,
+        now: Timestamp,
+    ) -> CoreResult<()> {
+        let user = repo::by_id(tx, user_id).await?.ok_or(CoreError::NotFound("user"))?;
+        let env_id = env.map(|e| &e.id);
+        if user.grants.iter().any(|g| g.role == role && g.environment_id.as_ref() == env_id) {
+            return Err(CoreError::conflict("the user already holds this role there"));
+        }
+        let grant_id = GrantId::generate()?;
+        repo::insert_grant(tx, &grant_id, user_id, role, env_id, now, &ctx.actor.label()).await?;
+        let slug = env.map(|e| e.slug.as_str());
+        let mut ev = NewEvent::success("role.grant", "user", user_id.as_str())
+            .with_details(json!({ "grant_id": grant_id, "role": role, "environment": slug, "via_request": via }));
+        if let Some(e) = slug {
+            ev = ev.in_env(e);
+        }
+        append(tx, now, ctx, ev).await?;
+        Ok(())
     }
 
     /// Removes a grant. The last enabled global admin cannot lose that role.

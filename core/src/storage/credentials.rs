@@ -198,6 +198,17 @@ pub async fn start_grace(
     Ok(r.rows_affected() == 1)
 }
 
+/// Ends a grace period now. Returns false when the credential was no longer in grace.
+pub async fn end_grace(conn: &mut Conn, id: &CredentialId, now: Timestamp) -> CoreResult<bool> {
+    let r =
+        sqlx::query("UPDATE credentials SET grace_until = $2 WHERE id = $1 AND status = 'grace' AND grace_until > $2")
+            .bind(id.as_str())
+            .bind(now.as_millis())
+            .execute(conn)
+            .await?;
+    Ok(r.rows_affected() == 1)
+}
+
 /// Revokes one credential unless it already is. Returns whether this call revoked it.
 pub async fn revoke(conn: &mut Conn, id: &CredentialId, at: Timestamp, by: &str, reason: &str) -> CoreResult<bool> {
     let r = sqlx::query(

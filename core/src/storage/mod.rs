@@ -7,7 +7,9 @@ pub mod audit;
 pub mod credentials;
 pub mod environments;
 pub mod mfa;
+pub mod notifications;
 pub mod oidc;
+pub mod requests;
 pub mod sessions;
 pub mod users;
 

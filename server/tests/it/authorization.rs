@@ -16,7 +16,8 @@ fn action(name: &str) -> Option<Action> {
 enum Rule {
     Public,
     SignedIn,
-    Needs(Action, ScopeKind),
+    /// The action in the scope; with `true`, only the requester of the change request too.
+    Needs(Action, ScopeKind, bool),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -32,19 +33,23 @@ fn parse_rule(s: &str) -> Option<Rule> {
         "signed_in" => Some(Rule::SignedIn),
         _ => {
             let (a, scope) = s.split_once('@')?;
+            let (scope, requester_only) = match scope.strip_suffix("+requester") {
+                Some(sc) => (sc, true),
+                None => (scope, false),
+            };
             let scope = match scope {
                 "any" => ScopeKind::Any,
                 "env" => ScopeKind::Env,
                 "global" => ScopeKind::Global,
                 _ => return None,
             };
-            Some(Rule::Needs(action(a)?, scope))
+            Some(Rule::Needs(action(a)?, scope, requester_only))
         }
     }
 }
 
 /// Who calls: `None` is anonymous; `wrong_env` is an operator granted only in `test` acting on
-/// objects in `staging`.
+/// objects in `staging`. The global operator is the requester of the change request under test.
 #[derive(Debug, Clone, Copy)]
 enum Caller {
     Anonymous,
@@ -57,9 +62,10 @@ fn expected_allowed(rule: Rule, caller: Caller) -> bool {
         (Rule::Public, _) => true,
         (_, Caller::Anonymous) => false,
         (Rule::SignedIn, _) => true,
-        (Rule::Needs(a, _), Caller::Global(r)) => r.can(a),
-        (Rule::Needs(a, ScopeKind::Any), Caller::WrongEnvironment) => Role::Operator.can(a),
-        (Rule::Needs(_, _), Caller::WrongEnvironment) => false,
+        (Rule::Needs(a, _, true), Caller::Global(r)) => r == Role::Operator && r.can(a),
+        (Rule::Needs(a, _, false), Caller::Global(r)) => r.can(a),
+        (Rule::Needs(a, ScopeKind::Any, _), Caller::WrongEnvironment) => Role::Operator.can(a),
+        (Rule::Needs(_, _, _), Caller::WrongEnvironment) => false,
     }
 }
 
@@ -116,6 +122,14 @@ both_backends! {
         callers.push((Caller::Global(Role::Operator), app.signed_in("operator", Role::Operator, None).await));
         callers.push((Caller::WrongEnvironment, app.signed_in("test-operator", Role::Operator, Some("test")).await));
         callers.push((Caller::Global(Role::Admin), app.signed_in("admin", Role::Admin, None).await));
+        // A staging change request by the global operator: the target of the /requests routes.
+        app.sql("UPDATE environments SET issue_approvals = 1 WHERE slug = 'staging'").await;
+        let requested = callers[2]
+            .1
+            .post("/api/v1/credentials", json!({"application_id": app_id.to_string(), "environment": "staging", "name": "m", "reason": "matrix"}))
+            .await;
+        assert_eq!(requested.status, 202, "{}", requested.body);
+        let request_id = requested.body["request"]["id"].as_str().unwrap().to_owned();
         // A fresh TOTP step: the enrollment codes are spent.
         app.clock.advance_secs(30);
 
@@ -128,6 +142,7 @@ both_backends! {
                     .replace("/applications/{id}", &format!("/applications/{app_id}"))
                     .replace("/credentials/{id}", &format!("/credentials/{cred}"))
                     .replace("/users/{id}", &format!("/users/{target}"))
+                    .replace("/requests/{id}", &format!("/requests/{request_id}"))
                     .replace("{grant}", &target_grant)
                     .replace("{slug}", "staging");
                 let mut body = op.example.clone();
@@ -296,10 +311,10 @@ both_backends! {
         assert_eq!((r.status, r.body["error"]["code"].as_str()), (409, Some("conflict")), "{}", r.body);
         let r = first.post(&format!("/api/v1/users/{id}/disable"), json!({})).await;
         assert_eq!(r.status, 409, "{}", r.body);
-        // Granting admin needs a second admin (until change requests exist: 409 approval_required).
+        // Granting admin needs a second admin: it becomes a change request.
         let other = app.create_user("hopeful", Role::Auditor, None).await;
-        let r = first.post(&format!("/api/v1/users/{other}/roles"), json!({"role": "admin"})).await;
-        assert_eq!((r.status, r.body["error"]["code"].as_str()), (409, Some("approval_required")));
+        let r = first.post(&format!("/api/v1/users/{other}/roles"), json!({"role": "admin", "reason": "on-call lead"})).await;
+        assert_eq!((r.status, r.body["request"]["kind"].as_str()), (202, Some("grant_admin")), "{}", r.body);
         let r = first.post(&format!("/api/v1/users/{other}/roles"), json!({"role": "operator", "environment": "test"})).await;
         assert_eq!(r.status, 200, "{}", r.body);
         assert_eq!(r.body["grants"].as_array().unwrap().len(), 2);
@@ -339,7 +354,7 @@ both_backends! {
         assert_eq!((r.status, r.body["status"].as_str()), (200, Some("revoked")), "{}", r.body);
         assert!(!app.is_valid(&new_secret, "staging").await);
         let r = b.post("/api/v1/credentials", json!({"application_id": app_id, "environment": "production", "name": "p", "reason": "r"})).await;
-        assert_eq!((r.status, r.body["error"]["code"].as_str()), (409, Some("approval_required")));
+        assert_eq!((r.status, r.body["request"]["status"].as_str()), (202, Some("pending")), "{}", r.body);
         // Listing with filters and paging.
         let page = b.get(&format!("/api/v1/credentials?application={app_id}&status=revoked")).await;
         assert_eq!(page.body["items"].as_array().unwrap().len(), 1);
@@ -373,8 +388,8 @@ both_backends! {
 }
 
 both_backends! {
-    /// Policies: stricter applies at once and is audited; looser needs a second admin.
-    async fn policy_changes_strengthen_at_once_and_refuse_weakening(app: TestApp) {
+    /// Policies: stricter applies at once and is audited; looser becomes a change request.
+    async fn policy_changes_strengthen_at_once_and_weakening_waits(app: TestApp) {
         let mut admin = app.signed_in("policy-admin", Role::Admin, None).await;
         let envs = admin.get("/api/v1/environments").await;
         assert_eq!(envs.body["items"].as_array().unwrap().len(), 3);
@@ -384,7 +399,14 @@ both_backends! {
         assert_eq!((r.status, r.body["policy"]["issue_approvals"].as_i64()), (200, Some(1)), "{}", r.body);
         p["issue_approvals"] = json!(0);
         let r = admin.request("PUT", "/api/v1/environments/staging/policy", Some(p.clone())).await;
-        assert_eq!((r.status, r.body["error"]["code"].as_str()), (409, Some("approval_required")), "{}", r.body);
+        assert_eq!(r.status, 422, "weakening needs a reason: {}", r.body);
+        let mut with_reason = p.clone();
+        with_reason["reason"] = json!("staging needs no approvals");
+        let r = admin.request("PUT", "/api/v1/environments/staging/policy", Some(with_reason)).await;
+        assert_eq!((r.status, r.body["request"]["kind"].as_str()), (202, Some("policy")), "{}", r.body);
+        let mut unknown = p.clone();
+        unknown["approvals"] = json!(0);
+        assert_eq!(admin.request("PUT", "/api/v1/environments/staging/policy", Some(unknown)).await.status, 422);
         p["issue_approvals"] = json!(9);
         let r = admin.request("PUT", "/api/v1/environments/staging/policy", Some(p)).await;
         assert_eq!(r.status, 422, "{}", r.body);

@@ -248,7 +248,9 @@ async fn l3_k2_served_binary_never_logs_a_token() {
             },
         )
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{e}"))
+        .done()
+        .unwrap();
     let token = issued.secret.expose().to_owned();
     let verify = |t: String, q: &'static str| {
         let http = http.clone();

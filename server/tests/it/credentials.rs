@@ -42,7 +42,9 @@ both_backends! {
             .services
             .rotate_credential(&app.ctx(), &old.credential.id, RotateRequest { grace_seconds: Some(600), reason: reason("scheduled") })
             .await
-            .unwrap_or_else(|e| panic!("rotate: {e}"));
+            .unwrap_or_else(|e| panic!("rotate: {e}"))
+            .done()
+            .unwrap();
         assert_eq!(rotated.previous.status, Status::Grace);
         assert_eq!(rotated.previous.rotated_to.as_ref(), Some(&rotated.credential.id));
         assert_eq!(rotated.credential.rotated_from.as_ref(), Some(&old.credential.id));
@@ -124,14 +126,14 @@ both_backends! {
         let in_test = app.issue(&a, "test").await.secret;
         let bystander = app.issue(&b, "staging").await.secret;
         let env = EnvironmentSlug::parse("staging").unwrap_or_else(|e| panic!("{e}"));
-        let n = app.services.revoke_all(&app.ctx(), &a, &env, &reason("incident 42")).await.unwrap_or_else(|e| panic!("{e}"));
+        let n = app.services.revoke_all(&app.ctx(), &a, &env, &reason("incident 42"), false).await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(n, 5);
         for t in &tokens {
             assert!(!app.is_valid(t.expose(), "staging").await);
         }
         assert!(app.is_valid(in_test.expose(), "test").await, "other environment untouched");
         assert!(app.is_valid(bystander.expose(), "staging").await, "other application untouched");
-        let again = app.services.revoke_all(&app.ctx(), &a, &env, &reason("again")).await.unwrap_or_else(|e| panic!("{e}"));
+        let again = app.services.revoke_all(&app.ctx(), &a, &env, &reason("again"), false).await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(again, 0);
         let listed = app
             .services
@@ -164,7 +166,7 @@ both_backends! {
             .unwrap_or_else(|e| panic!("{e}"));
         let mut short = app.issue_request(&a, "staging");
         short.expires_in_days = Some(1);
-        let expired = app.services.issue_credential(&app.ctx(), short).await.unwrap_or_else(|e| panic!("{e}"));
+        let expired = app.services.issue_credential(&app.ctx(), short).await.unwrap_or_else(|e| panic!("{e}")).done().unwrap();
         let wrong_env = app.issue(&a, "test").await;
         // An unknown key with a valid checksum: a real token from another installation.
         let other = TestApp::spawn(latchkey_core::storage::Backend::Sqlite).await;
@@ -209,7 +211,9 @@ both_backends! {
             .services
             .rotate_credential(&app.ctx(), &first.credential.id, RotateRequest { grace_seconds: Some(60), reason: reason("r") })
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap_or_else(|e| panic!("{e}"))
+            .done()
+            .unwrap();
         app.services
             .revoke_credential(&app.ctx(), &rotated.credential.id, RevokeRequest { reason: reason("r"), emergency: true })
             .await
@@ -275,9 +279,10 @@ both_backends! {
             .rotate_credential(&app.ctx(), &issued.credential.id, RotateRequest { grace_seconds: Some(8 * 86_400), reason: reason("r") })
             .await;
         assert!(matches!(r, Err(CoreError::Validation(_))), "{r:?}");
-        // Production requires approval by default: refused until the approvals capability exists.
-        let r = app.services.issue_credential(&app.ctx(), app.issue_request(&a, "production")).await;
-        assert!(matches!(r, Err(CoreError::Conflict { code: "approval_required", .. })), "{r:?}");
+        // Production requires approval by default: the issue becomes a change request.
+        let r = app.services.issue_credential(&app.ctx(), app.issue_request(&a, "production")).await.unwrap();
+        let request = r.pending().expect("a change request");
+        assert_eq!((request.approvals_required, request.approvals), (1, 0));
     }
 }
 

@@ -7,10 +7,12 @@
 
 mod support;
 
+mod approvals;
 mod audit_log;
 mod authorization;
 mod cli;
 mod credentials;
 mod identity;
+mod notifications;
 mod sso;
 mod verify_api;

@@ -82,6 +82,9 @@ pub async fn get(State(state): State<AppState>, auth: Auth, Path(id): Path<Strin
 pub struct RevokeAllBody {
     pub environment: String,
     pub reason: String,
+    /// Marks the revocation as an emergency: audited as such and sent to webhooks.
+    #[serde(default)]
+    pub emergency: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -92,7 +95,7 @@ pub struct RevokedCount {
 /// Revoke every credential of the application in one environment, at once. No approval needed.
 #[utoipa::path(post, path = "/api/v1/applications/{id}/revoke-all", tag = "applications",
     params(("id" = String, Path)),
-    request_body(content = RevokeAllBody, example = json!({"environment": "staging", "reason": "leaked CI logs"})),
+    request_body(content = RevokeAllBody, example = json!({"environment": "staging", "reason": "leaked CI logs", "emergency": true})),
     responses((status = 200, body = RevokedCount), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)),
     extensions(("x-latchkey-access" = json!("revoke@env"))))]
@@ -107,6 +110,6 @@ pub async fn revoke_all(
     let env = s.environment(&slug).await?;
     auth.principal.require(Action::Revoke, Scope::Environment(&env.id))?;
     let reason = Reason::parse(&body.reason)?;
-    let revoked = s.revoke_all(&auth.ctx, &parse_id(&id)?, &slug, &reason).await?;
+    let revoked = s.revoke_all(&auth.ctx, &parse_id(&id)?, &slug, &reason, body.emergency).await?;
     Ok(Json(RevokedCount { revoked }))
 }

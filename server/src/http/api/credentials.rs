@@ -3,17 +3,20 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use latchkey_core::domain::authz::{Action, Scope};
 use latchkey_core::domain::credential::{Credential, Status};
 use latchkey_core::domain::environment::EnvironmentSlug;
 use latchkey_core::domain::text::{CredentialName, Reason, Scopes};
 use latchkey_core::ids::CredentialId;
 use latchkey_core::services::credentials::{IssueRequest, RevokeRequest, RotateRequest};
+use latchkey_core::services::requests::Submitted;
 use latchkey_core::storage::credentials::ListFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::applications::parse_id as parse_app_id;
+use super::requests::Requested;
 use super::{ErrorBody, Page, limit};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::Auth;
@@ -103,19 +106,20 @@ pub struct IssuedBody {
     pub secret: String,
 }
 
-/// Issue a credential. 201 with the secret, once. Environments whose policy requires approvals
-/// answer 409 `approval_required`; production-tier policies require step-up.
+/// Issue a credential. 201 with the secret, once; or, where the environment's policy requires
+/// approvals, 202 with the change request (its requester executes it once approved). Policies
+/// with `step_up_required` need MFA within 10 minutes.
 #[utoipa::path(post, path = "/api/v1/credentials", tag = "credentials",
     request_body(content = IssueBody, example = json!({"application_id": "app_…", "environment": "staging", "name": "primary",
         "scopes": ["payments:read"], "expires_in_days": 90, "reason": "new integration"})),
-    responses((status = 201, body = IssuedBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 201, body = IssuedBody), (status = 202, body = Requested), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     extensions(("x-latchkey-access" = json!("request_credential@env"))))]
 pub async fn issue(
     State(state): State<AppState>,
     auth: Auth,
     ApiJson(body): ApiJson<IssueBody>,
-) -> ApiResult<(StatusCode, Json<IssuedBody>)> {
+) -> ApiResult<Response> {
     let s = &state.services;
     let slug = EnvironmentSlug::parse(&body.environment)?;
     let env = s.environment(&slug).await?;
@@ -131,9 +135,13 @@ pub async fn issue(
         expires_in_days: body.expires_in_days,
         reason: Reason::parse(&body.reason)?,
     };
-    let issued = s.issue_credential(&auth.ctx, req).await?;
-    let secret = issued.secret.expose().to_owned();
-    Ok((StatusCode::CREATED, Json(IssuedBody { credential: issued.credential, secret })))
+    Ok(match s.issue_credential(&auth.ctx, req).await? {
+        Submitted::Done(issued) => {
+            let secret = issued.secret.expose().to_owned();
+            (StatusCode::CREATED, Json(IssuedBody { credential: issued.credential, secret })).into_response()
+        }
+        Submitted::Pending(request) => Requested::accepted(*request),
+    })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -152,18 +160,20 @@ pub struct RotatedBody {
 }
 
 /// Rotate: a successor with the same application, environment, name and scopes (secret returned
-/// once); the old key stays valid until `grace_until`.
+/// once); the old key stays valid until `grace_until`. 202 with a change request where the
+/// policy requires approvals.
 #[utoipa::path(post, path = "/api/v1/credentials/{id}/rotate", tag = "credentials", params(("id" = String, Path)),
     request_body(content = RotateBody, example = json!({"grace_seconds": 3600, "reason": "scheduled rotation"})),
-    responses((status = 201, body = RotatedBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 201, body = RotatedBody), (status = 202, body = Requested), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
     extensions(("x-latchkey-access" = json!("request_credential@env"))))]
 pub async fn rotate(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RotateBody>,
-) -> ApiResult<(StatusCode, Json<RotatedBody>)> {
+) -> ApiResult<Response> {
     let s = &state.services;
     let id = parse_id(&id)?;
     let c = s.credential(&id).await?;
@@ -173,9 +183,14 @@ pub async fn rotate(
         auth.principal.require_recent_mfa(s.clock.now())?;
     }
     let req = RotateRequest { grace_seconds: body.grace_seconds, reason: Reason::parse(&body.reason)? };
-    let r = s.rotate_credential(&auth.ctx, &id, req).await?;
-    let secret = r.secret.expose().to_owned();
-    Ok((StatusCode::CREATED, Json(RotatedBody { credential: r.credential, secret, previous: r.previous })))
+    Ok(match s.rotate_credential(&auth.ctx, &id, req).await? {
+        Submitted::Done(r) => {
+            let secret = r.secret.expose().to_owned();
+            (StatusCode::CREATED, Json(RotatedBody { credential: r.credential, secret, previous: r.previous }))
+                .into_response()
+        }
+        Submitted::Pending(request) => Requested::accepted(*request),
+    })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -205,4 +220,30 @@ pub async fn revoke(
     auth.principal.require(Action::Revoke, Scope::Environment(&c.environment_id))?;
     let req = RevokeRequest { reason: Reason::parse(&body.reason)?, emergency: body.emergency };
     Ok(Json(s.revoke_credential(&auth.ctx, &id, req).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndGraceBody {
+    pub reason: String,
+}
+
+/// End grace now: a rotated-out credential stops verifying at once.
+#[utoipa::path(post, path = "/api/v1/credentials/{id}/end-grace", tag = "credentials", params(("id" = String, Path)),
+    request_body(content = EndGraceBody, example = json!({"reason": "successor deployed everywhere"})),
+    responses((status = 200, body = Credential), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    extensions(("x-latchkey-access" = json!("revoke@env"))))]
+pub async fn end_grace(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<EndGraceBody>,
+) -> ApiResult<Json<Credential>> {
+    let s = &state.services;
+    let id = parse_id(&id)?;
+    let c = s.credential(&id).await?;
+    auth.principal.require(Action::Revoke, Scope::Environment(&c.environment_id))?;
+    let reason = Reason::parse(&body.reason)?;
+    Ok(Json(s.end_grace(&auth.ctx, &id, &reason).await?))
 }

@@ -1,7 +1,8 @@
 //! REST API v1. Every operation is declared with `#[utoipa::path]`, which also generates the
 //! OpenAPI document served at `/api/v1/openapi.json`. Each operation states its authorization
 //! rule in the `x-latchkey-access` extension — `public`, `signed_in`, or `<action>@<scope>` with
-//! scope `any` (a grant anywhere), `env` (the environment the request touches) or `global` — and
+//! scope `any` (a grant anywhere), `env` (the environment the request touches) or `global`, with
+//! `+requester` when only the requester of the change request may call it — and
 //! its handler enforces that rule in its body. The authorization matrix test reads the rules from
 //! the document and fails for an operation without one.
 
@@ -9,7 +10,9 @@ pub mod applications;
 pub mod audit;
 pub mod credentials;
 pub mod environments;
+pub mod requests;
 pub mod users;
+pub mod webhooks;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -70,6 +73,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(credentials::get))
         .routes(routes!(credentials::rotate))
         .routes(routes!(credentials::revoke))
+        .routes(routes!(credentials::end_grace))
+        .routes(routes!(requests::list))
+        .routes(routes!(requests::get))
+        .routes(routes!(requests::approve))
+        .routes(routes!(requests::reject))
+        .routes(routes!(requests::cancel))
+        .routes(routes!(requests::execute))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::delete))
+        .routes(routes!(webhooks::test))
         .routes(routes!(audit::list))
         .routes(routes!(audit::verify))
         .routes(routes!(users::list))

@@ -238,6 +238,8 @@ impl TestApp {
             .issue_credential(&self.ctx(), self.issue_request(app, env))
             .await
             .unwrap_or_else(|e| panic!("issue: {e}"))
+            .done()
+            .expect("issued without approval")
     }
 
     /// `POST /api/v1/verify` → (status, body).
