@@ -76,8 +76,17 @@ pub async fn principal() -> Result<(Services, Principal, Ctx), AppError> {
     Ok((s, p, ctx))
 }
 
-/// A plain HTML form post (JavaScript off) wants a page, not a value: on error, send the browser
-/// back to `page` with the error code so the page can say what went wrong.
+/// The signed-in caller, who must be allowed `action` everywhere (instance-wide pages).
+pub async fn principal_allowed(
+    action: latchkey_core::domain::authz::Action,
+) -> Result<(Services, Principal, Ctx), AppError> {
+    let (s, p, ctx) = principal().await?;
+    p.require(action, latchkey_core::domain::authz::Scope::Global).map_err(fail)?;
+    Ok((s, p, ctx))
+}
+
+/// A form post wants a page, not a value: on error, send the browser back to `page` with the
+/// error code and its public message, so the page can say what went wrong.
 pub fn no_js_error_redirect(page: &str, e: &AppError) {
     let html = use_context::<http::request::Parts>()
         .and_then(|p| {
@@ -86,6 +95,69 @@ pub fn no_js_error_redirect(page: &str, e: &AppError) {
         .unwrap_or(false);
     if html {
         let sep = if page.contains('?') { '&' } else { '?' };
-        leptos_axum::redirect(&format!("{page}{sep}error={}", e.code));
+        let detail: String = e.message.chars().take(300).collect();
+        leptos_axum::redirect(&format!("{page}{sep}error={}&detail={}", e.code, percent_encode(&detail)));
+    }
+}
+
+/// Percent-encodes everything but unreserved characters (RFC 3986).
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Ends a form's server function: on success the browser goes to `to(&value)`; when a fresh MFA
+/// is needed, to step-up and back to `back`; on another error, back to `back` with the error
+/// code when JavaScript is off (the error is returned either way).
+pub fn respond<T>(r: Result<T, CoreError>, back: &str, to: impl FnOnce(&T) -> String) -> Result<(), AppError> {
+    match r {
+        Ok(v) => {
+            leptos_axum::redirect(&to(&v));
+            Ok(())
+        }
+        Err(CoreError::StepUpRequired) => {
+            leptos_axum::redirect(&format!("/step-up?next={back}"));
+            Err(fail(CoreError::StepUpRequired))
+        }
+        Err(e) => {
+            let e = fail(e);
+            no_js_error_redirect(back, &e);
+            Err(e)
+        }
+    }
+}
+
+const FLASH_SECRET: &str = "flash_secret";
+
+/// Keeps a just-created secret for the next page of the same session, sealed with the data key.
+/// It is shown once there: reading it removes it.
+pub async fn flash_secret(s: &Services, credential_id: &str, secret: &str) -> Result<(), AppError> {
+    let session = session().await?;
+    let plain = format!("{credential_id} {secret}");
+    let sealed = latchkey_core::crypto::seal(&s.keys.data_key, FLASH_SECRET, plain.as_bytes()).map_err(fail)?;
+    session.insert(FLASH_SECRET, sealed).await.map_err(|e| fail(CoreError::Unavailable(e.to_string())))
+}
+
+/// The flashed secret of `credential_id`, removed as it is read.
+pub async fn take_secret(s: &Services, credential_id: &str) -> Result<Option<String>, AppError> {
+    let session = session().await?;
+    let sealed: Option<Vec<u8>> =
+        session.get(FLASH_SECRET).await.map_err(|e| fail(CoreError::Unavailable(e.to_string())))?;
+    let Some(sealed) = sealed else { return Ok(None) };
+    let plain = latchkey_core::crypto::open(&s.keys.data_key, FLASH_SECRET, &sealed).map_err(fail)?;
+    let plain = String::from_utf8_lossy(&plain).into_owned();
+    match plain.split_once(' ') {
+        Some((id, secret)) if id == credential_id => {
+            session.remove::<Vec<u8>>(FLASH_SECRET).await.map_err(|e| fail(CoreError::Unavailable(e.to_string())))?;
+            Ok(Some(secret.to_owned()))
+        }
+        _ => Ok(None),
     }
 }

@@ -68,3 +68,27 @@ export async function enrollTotp(page: Page): Promise<string> {
   await expect(page.getByTestId('recovery-codes').locator('li')).toHaveCount(10);
   return secret;
 }
+
+/** A new local account, signed in with TOTP enrolled and recovery codes acknowledged. Returns
+ * the TOTP secret, for step-up codes later. */
+export async function signInNew(page: Page, username: string, role: string, environment?: string): Promise<string> {
+  createUser(username, role, environment);
+  await page.goto('/login');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  const secret = await enrollTotp(page);
+  await page.getByRole('button', { name: /I have stored them/ }).click();
+  await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
+  return secret;
+}
+
+/** `POST /api/v1/verify` as a service would call it. */
+export async function verify(page: Page, token: string, environment: string): Promise<{ valid: boolean; status?: string }> {
+  const r = await page.request.post('/api/v1/verify', {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { environment },
+  });
+  expect(r.status()).toBe(200);
+  return r.json();
+}

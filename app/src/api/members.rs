@@ -23,22 +23,10 @@ pub struct MembersView {
     pub step_up_fresh: bool,
 }
 
-#[cfg(feature = "ssr")]
-async fn admin() -> Result<
-    (latchkey_core::Services, latchkey_core::domain::authz::Principal, latchkey_core::domain::audit::Ctx),
-    AppError,
-> {
-    use crate::ssr::{fail, principal};
-    use latchkey_core::domain::authz::{Action, Scope};
-    let (s, p, ctx) = principal().await?;
-    p.require(Action::ManageMembers, Scope::Global).map_err(fail)?;
-    Ok((s, p, ctx))
-}
-
 #[server(prefix = "/api/console", endpoint = "members")]
 pub async fn members() -> Result<MembersView, AppError> {
     use crate::ssr::fail;
-    let (s, p, _) = admin().await?;
+    let (s, p, _) = crate::ssr::principal_allowed(latchkey_core::domain::authz::Action::ManageMembers).await?;
     let users = s.list_users().await.map_err(fail)?;
     let envs = s.list_environments().await.map_err(fail)?;
     Ok(MembersView {
@@ -65,22 +53,7 @@ fn parse_user(s: &str) -> Result<latchkey_core::ids::UserId, AppError> {
 
 #[cfg(feature = "ssr")]
 fn done<T>(r: Result<T, latchkey_core::CoreError>) -> Result<(), AppError> {
-    use crate::ssr::{fail, no_js_error_redirect};
-    match r {
-        Ok(_) => {
-            leptos_axum::redirect("/members");
-            Ok(())
-        }
-        Err(latchkey_core::CoreError::StepUpRequired) => {
-            leptos_axum::redirect("/step-up?next=/members");
-            Err(fail(latchkey_core::CoreError::StepUpRequired))
-        }
-        Err(e) => {
-            let e = fail(e);
-            no_js_error_redirect("/members", &e);
-            Err(e)
-        }
-    }
+    crate::ssr::respond(r, "/members", |_| "/members".to_owned())
 }
 
 /// Grants `role` in `environment` (empty: every environment). Granting admin opens a change
@@ -96,7 +69,7 @@ pub async fn grant_role(
     use latchkey_core::domain::text::Reason;
     use latchkey_core::domain::user::Role;
     use latchkey_core::services::requests::Submitted;
-    let (s, p, ctx) = admin().await?;
+    let (s, p, ctx) = crate::ssr::principal_allowed(latchkey_core::domain::authz::Action::ManageMembers).await?;
     let id = parse_user(&user_id)?;
     let result = async {
         p.require_recent_mfa(s.clock.now())?;
@@ -115,7 +88,7 @@ pub async fn grant_role(
 
 #[server(prefix = "/api/console", endpoint = "remove_grant")]
 pub async fn remove_grant(user_id: String, grant_id: String) -> Result<(), AppError> {
-    let (s, p, ctx) = admin().await?;
+    let (s, p, ctx) = crate::ssr::principal_allowed(latchkey_core::domain::authz::Action::ManageMembers).await?;
     let id = parse_user(&user_id)?;
     let result = async {
         p.require_recent_mfa(s.clock.now())?;
@@ -129,7 +102,7 @@ pub async fn remove_grant(user_id: String, grant_id: String) -> Result<(), AppEr
 
 #[server(prefix = "/api/console", endpoint = "disable_member")]
 pub async fn disable_member(user_id: String) -> Result<(), AppError> {
-    let (s, p, ctx) = admin().await?;
+    let (s, p, ctx) = crate::ssr::principal_allowed(latchkey_core::domain::authz::Action::ManageMembers).await?;
     let id = parse_user(&user_id)?;
     let result = async {
         p.require_recent_mfa(s.clock.now())?;

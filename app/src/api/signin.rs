@@ -24,6 +24,10 @@ pub struct SignInView {
     pub display_name: Option<String>,
     pub sso_enabled: bool,
     pub is_admin: bool,
+    /// The strongest role held anywhere: `admin`, `operator`, `auditor` (empty when signed out).
+    pub role: String,
+    /// Open requests this user could approve (admins), for the navigation badge.
+    pub pending_approvals: i64,
 }
 
 #[server(prefix = "/api/console", endpoint = "sign_in_state")]
@@ -33,7 +37,14 @@ pub async fn sign_in_state() -> Result<SignInView, AppError> {
     let s = services()?;
     let session = session().await?;
     let sso_enabled = s.sso_enabled();
-    let anonymous = SignInView { stage: Stage::Anonymous, display_name: None, sso_enabled, is_admin: false };
+    let anonymous = SignInView {
+        stage: Stage::Anonymous,
+        display_name: None,
+        sso_enabled,
+        is_admin: false,
+        role: String::new(),
+        pending_approvals: 0,
+    };
     let Ok(auth) = s.session_auth(&session).await else { return Ok(anonymous) };
     let Some(user_id) = latchkey_core::ids::UserId::parse(&auth.user_id) else { return Ok(anonymous) };
     let Ok(user) = s.user(&user_id).await else { return Ok(anonymous) };
@@ -42,12 +53,25 @@ pub async fn sign_in_state() -> Result<SignInView, AppError> {
         S::FirstFactor if s.mfa_enrolled(&user_id).await.unwrap_or(false) => Stage::Mfa,
         S::FirstFactor => Stage::Enroll,
     };
-    let is_admin = stage == Stage::SignedIn
-        && s.principal(&session).await.is_ok_and(|p| {
-            use latchkey_core::domain::authz::{Action, Scope};
-            p.can(Action::ManageMembers, Scope::Global)
-        });
-    Ok(SignInView { stage, display_name: Some(user.display_name), sso_enabled, is_admin })
+    let (mut is_admin, mut role, mut pending_approvals) = (false, String::new(), 0);
+    if stage == Stage::SignedIn
+        && let Ok(p) = s.principal(&session).await
+    {
+        use latchkey_core::domain::authz::{Action, Scope};
+        is_admin = p.can(Action::ManageMembers, Scope::Global);
+        role = p.user.grants.iter().map(|g| g.role).max().map(|r| r.as_str().to_owned()).unwrap_or_default();
+        if p.can(Action::Approve, Scope::AnyEnvironment) {
+            let envs: Option<Vec<_>> = p
+                .user
+                .grants
+                .iter()
+                .filter(|g| g.role.can(Action::Approve))
+                .map(|g| g.environment_id.clone())
+                .collect();
+            pending_approvals = s.count_pending_requests(envs.as_deref()).await.unwrap_or(0);
+        }
+    }
+    Ok(SignInView { stage, display_name: Some(user.display_name), sso_enabled, is_admin, role, pending_approvals })
 }
 
 #[server(prefix = "/api/console", endpoint = "login")]

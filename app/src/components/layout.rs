@@ -1,5 +1,6 @@
-//! The page frame: header with navigation, main landmark, footer. Marks the document once
-//! hydration has run so tests (and people debugging) can tell a live page from server HTML.
+//! The page frame: header with navigation, main landmark, footer. Pages are server-rendered HTML
+//! (Leptos islands): only the interactive islands ship to the browser. A marker island sets
+//! `data-hydrated` once they are live, so tests (and people debugging) can tell.
 
 use leptos::prelude::*;
 
@@ -7,14 +8,12 @@ use crate::api::signin::{Stage, sign_in_state};
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
-    let (hydrated, set_hydrated) = signal(false);
-    // Effects run only in the browser, after hydration.
-    Effect::new(move |_| set_hydrated.set(true));
     // Re-read on every navigation: signing in or out changes what the header offers.
     let location = leptos_router::hooks::use_location();
     let state = Resource::new(move || location.pathname.get(), |_| sign_in_state());
     view! {
-        <div class="app" data-hydrated=move || if hydrated.get() { "true" } else { "false" }>
+        <div class="app" data-hydrated="false">
+            <HydrationMarker />
             <a class="skip" href="#main">"Skip to content"</a>
             <header class="topbar">
                 <a class="brand" href="/">
@@ -29,8 +28,28 @@ pub fn Layout(children: Children) -> impl IntoView {
                                 .and_then(Result::ok)
                                 .map(|s| match s.stage {
                                     Stage::SignedIn => {
+                                        let approver = s.role == "admin";
+                                        let pending = s.pending_approvals;
                                         view! {
-                                            {s.is_admin.then(|| view! { <a href="/members">"Members"</a> })}
+                                            <a href="/applications">"Applications"</a>
+                                            <a href="/requests" data-testid="nav-requests">
+                                                {if approver { "Approvals" } else { "Requests" }}
+                                                {(approver && pending > 0)
+                                                    .then(|| {
+                                                        view! {
+                                                            " "
+                                                            <span class="count" aria-label=format!("{pending} waiting")>
+                                                                {pending}
+                                                            </span>
+                                                        }
+                                                    })}
+                                            </a>
+                                            <a href="/audit">"Audit"</a>
+                                            <a href="/environments">"Environments"</a>
+                                            {s.is_admin.then(|| view! {
+                                                <a href="/members">"Members"</a>
+                                                <a href="/settings">"Settings"</a>
+                                            })}
                                             <a href="/account">{s.display_name.unwrap_or_default()}</a>
                                         }
                                             .into_any()
@@ -47,4 +66,14 @@ pub fn Layout(children: Children) -> impl IntoView {
             </footer>
         </div>
     }
+}
+
+/// Runs only in the browser, once the islands have hydrated.
+#[island]
+fn HydrationMarker() -> impl IntoView {
+    Effect::new(move |_| {
+        if let Ok(Some(app)) = document().query_selector(".app") {
+            let _ = app.set_attribute("data-hydrated", "true");
+        }
+    });
 }

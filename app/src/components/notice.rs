@@ -29,6 +29,56 @@ pub fn ErrorCode(code: String) -> impl IntoView {
     view! { <p class="notice error" role="alert">{explain(&code)}</p> }
 }
 
+/// The error a form post came back with (`?error=<code>&detail=<message>`), if any.
+#[component]
+pub fn QueryError() -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    move || {
+        let q = query.read();
+        q.get("error").map(|code| {
+            let detail = q.get("detail").filter(|d| !d.is_empty());
+            view! {
+                <p class="notice error" role="alert" data-code=code.clone()>
+                    {explain(&code)}
+                    {detail.map(|d| view! { " " <span class="detail">{d}</span> })}
+                </p>
+            }
+        })
+    }
+}
+
+/// A page's data once loaded; on error (signed out, forbidden, gone) the sign-in prompt or the
+/// error instead.
+pub fn loaded<T, V>(data: Resource<Result<T, AppError>>, show: impl Fn(T) -> V + Send + Sync + 'static) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    V: IntoView + 'static,
+{
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || {
+                data.get()
+                    .map(|r| match r {
+                        Err(error) => view! { <NeedsSignIn error /> }.into_any(),
+                        Ok(v) => show(v).into_any(),
+                    })
+            }}
+        </Suspense>
+    }
+}
+
+/// What a page shows when its data could not be loaded.
+#[component]
+pub fn NeedsSignIn(error: AppError) -> impl IntoView {
+    let sign_in = matches!(error.code.as_str(), "unauthenticated" | "mfa_required");
+    view! {
+        <section class="panel narrow">
+            <ErrorNotice error />
+            {sign_in.then(|| view! { <p><a class="button primary" href="/login">"Sign in"</a></p> })}
+        </section>
+    }
+}
+
 /// An error box for a server function's error: its own message when it has one.
 #[component]
 pub fn ErrorNotice(error: AppError) -> impl IntoView {

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::account::me;
-use crate::components::notice::ErrorNotice;
+use crate::components::notice::NeedsSignIn;
 use crate::pages::login::SignOutLink;
 
 #[component]
@@ -74,17 +74,5 @@ pub fn AccountPage() -> impl IntoView {
                     })
             }}
         </Suspense>
-    }
-}
-
-/// What a page shows when its data needs a session the visitor does not have.
-#[component]
-pub fn NeedsSignIn(error: crate::error::AppError) -> impl IntoView {
-    let sign_in = matches!(error.code.as_str(), "unauthenticated" | "mfa_required");
-    view! {
-        <section class="panel narrow">
-            <ErrorNotice error />
-            {sign_in.then(|| view! { <p><a class="button primary" href="/login">"Sign in"</a></p> })}
-        </section>
     }
 }

@@ -2,47 +2,26 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 use crate::api::members::{DisableMember, GrantRole, MemberView, RemoveGrant, members};
-use crate::components::notice::{ErrorCode, ErrorNotice};
-use crate::pages::account::NeedsSignIn;
+use crate::components::bits::StepUpHint;
+use crate::components::notice::{QueryError, loaded};
 
 #[component]
 pub fn MembersPage() -> impl IntoView {
-    let query = use_query_map();
-    let error = move || query.read().get("error");
     let grant = ServerAction::<GrantRole>::new();
     let remove = ServerAction::<RemoveGrant>::new();
     let disable = ServerAction::<DisableMember>::new();
-    let data =
-        Resource::new(move || (grant.version().get(), remove.version().get(), disable.version().get()), |_| members());
-    let last_error = move || {
-        [grant.value().get(), remove.value().get(), disable.value().get()].into_iter().flatten().find_map(Result::err)
-    };
+    let data = Resource::new(|| (), |_| members());
     view! {
         <Title text="Members" />
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || {
-                data.get()
-                    .map(|r| match r {
-                        Err(e) => view! { <NeedsSignIn error=e /> }.into_any(),
-                        Ok(m) => {
+        {loaded(data, move |m| {
                             let envs = m.environments.clone();
                             view! {
                                 <section class="panel" aria-labelledby="members-title">
                                     <h1 id="members-title">"Members and roles"</h1>
-                                    {(!m.step_up_fresh)
-                                        .then(|| {
-                                            view! {
-                                                <p class="notice">
-                                                    "Changes need a fresh authentication code. "
-                                                    <a href="/step-up?next=/members">"Confirm it is you"</a>
-                                                </p>
-                                            }
-                                        })}
-                                    {move || error().map(|code| view! { <ErrorCode code /> })}
-                                    {move || last_error().map(|e| view! { <ErrorNotice error=e /> })}
+                                    {(!m.step_up_fresh).then(|| view! { <StepUpHint next="/members".to_owned() /> })}
+                                    <QueryError />
                                     <table class="table" data-testid="members">
                                         <thead>
                                             <tr>
@@ -64,11 +43,7 @@ pub fn MembersPage() -> impl IntoView {
                                     </table>
                                 </section>
                             }
-                                .into_any()
-                        }
-                    })
-            }}
-        </Suspense>
+        })}
     }
 }
 

@@ -22,7 +22,7 @@ pub fn StepUpPage() -> impl IntoView {
             </p>
             {move || error().map(|code| view! { <ErrorCode code /> })}
             <ActionForm action=step_up attr:class="form">
-                <input type="hidden" name="next" prop:value=next />
+                <input type="hidden" name="next" value=next />
                 <label for="code">"Authentication code"</label>
                 <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required autofocus />
                 <button type="submit" class="button primary">

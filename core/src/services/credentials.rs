@@ -425,6 +425,22 @@ impl Services {
         Ok(ended)
     }
 
+    /// Finds a credential from what an on-call engineer has in hand: a leaked token or its
+    /// prefix (`lk_<env>_<key id>…`), a key id, or a credential id. Never logs the input.
+    pub async fn find_credential(&self, q: &str) -> CoreResult<Credential> {
+        let q = q.trim();
+        if let Some(id) = CredentialId::parse(q) {
+            return self.credential(&id).await;
+        }
+        let key_id = match q.strip_prefix("lk_").and_then(|rest| rest.split_once('_')) {
+            Some((_, tail)) => tail.get(..token::KEY_ID_LEN).unwrap_or(tail),
+            None => q,
+        };
+        let mut conn = self.db.pool().acquire().await?;
+        let id = repo::id_by_key_id(&mut conn, key_id).await?.ok_or(CoreError::NotFound("credential"))?;
+        load(&mut conn, &id, self.clock.now()).await
+    }
+
     pub async fn credential(&self, id: &CredentialId) -> CoreResult<Credential> {
         let mut conn = self.db.pool().acquire().await?;
         load(&mut conn, id, self.clock.now()).await

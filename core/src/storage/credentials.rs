@@ -105,6 +105,12 @@ pub async fn by_id(conn: &mut Conn, id: &CredentialId, now: Timestamp) -> CoreRe
     row.as_ref().map(|r| meta_from_row(r, now)).transpose()
 }
 
+/// The credential holding a key id (the public part of a token), for "find a leaked token".
+pub async fn id_by_key_id(conn: &mut Conn, key_id: &str) -> CoreResult<Option<CredentialId>> {
+    let row = sqlx::query("SELECT id FROM credentials WHERE key_id = $1").bind(key_id).fetch_optional(conn).await?;
+    row.map(|r| Ok(CredentialId::from_db(r.try_get("id")?))).transpose()
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct ListFilter {
     pub application_id: Option<ApplicationId>,

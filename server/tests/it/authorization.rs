@@ -198,10 +198,27 @@ both_backends! {
         callers.push((Caller::Global(Role::Operator), app.signed_in("sf-operator", Role::Operator, None).await));
         callers.push((Caller::WrongEnvironment, app.signed_in("sf-test-op", Role::Operator, Some("test")).await));
         callers.push((Caller::Global(Role::Admin), app.signed_in("sf-admin", Role::Admin, None).await));
+        // Real targets: an application with staging credentials, a staging change request by
+        // the global operator, a webhook.
+        let sf_app = app.create_application("sf-matrix").await;
+        let app_id = sf_app.to_string();
+        let cred = app.issue(&sf_app, "staging").await.credential.id.to_string();
+        app.sql("UPDATE environments SET rotate_approvals = 1 WHERE slug = 'staging'").await;
+        let requested = callers[2].1.post(&format!("/api/v1/credentials/{cred}/rotate"), json!({"reason": "sf matrix"})).await;
+        assert_eq!(requested.status, 202, "{}", requested.body);
+        let request_id = requested.body["request"]["id"].as_str().unwrap().to_owned();
+        let hook = callers[4].1.post("/api/v1/webhooks", json!({"name": "sf", "url": "https://hooks.example.com/x"})).await;
+        assert_eq!(hook.status, 201, "{}", hook.body);
+        let hook_id = hook.body["id"].as_str().unwrap().to_owned();
         app.clock.advance_secs(30);
         for (caller, browser) in &mut callers {
             for (path, rule, body) in &rules {
-                let mut body = body.replace("usr_00000000000000000000", &target);
+                let mut body = body
+                    .replace("usr_00000000000000000000", &target)
+                    .replace("APP", &app_id)
+                    .replace("CRED", &cred)
+                    .replace("REQ", &request_id)
+                    .replace("HOOK", &hook_id);
                 if path.ends_with("/step_up") && browser.totp.is_some() {
                     body = body.replace("000000", &browser.code_at(&app, 0));
                 }
