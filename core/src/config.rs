@@ -44,6 +44,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "oidc_role_mapping",
     "oidc_trust_idp_mfa",
     "revocation_poll_ms",
+    "request_ttl_hours",
     "verify_rate_per_second",
     "verify_burst",
     "db_max_connections",
@@ -72,6 +73,8 @@ pub struct Config {
     /// Skip Latchkey's own TOTP when the IdP says it did MFA (`amr` has `mfa`, `otp`, `hwk`…).
     pub oidc_trust_idp_mfa: bool,
     pub revocation_poll_ms: u64,
+    /// How long a change request stays actionable.
+    pub request_ttl_hours: u64,
     pub verify_rate_per_second: u32,
     pub verify_burst: u32,
     pub db_max_connections: u32,
@@ -208,6 +211,7 @@ impl Config {
             }
         };
         let revocation_poll_ms = num("revocation_poll_ms", 50, 5, 60_000)?;
+        let request_ttl_hours = num("request_ttl_hours", 24, 1, 24 * 30)?;
         let verify_rate_per_second = num("verify_rate_per_second", 5_000, 1, 10_000_000)? as u32;
         let verify_burst = num("verify_burst", 10_000, 1, 10_000_000)? as u32;
         let db_max_connections = num("db_max_connections", 10, 1, 1000)? as u32;
@@ -253,6 +257,7 @@ impl Config {
                 Some(_) => return Err(invalid("oidc_trust_idp_mfa must be true or false")),
             },
             revocation_poll_ms,
+            request_ttl_hours,
             verify_rate_per_second,
             verify_burst,
             db_max_connections,
@@ -363,7 +368,16 @@ mod tests {
         assert_eq!(c.mode, Mode::Embedded);
         assert_eq!(c.listen.to_string(), "127.0.0.1:3000");
         assert!(c.database_url.starts_with("sqlite://"));
+        assert_eq!(c.request_ttl_hours, 24);
         assert!(w.0.is_empty());
+    }
+
+    #[test]
+    fn request_ttl_is_bounded() {
+        let (c, _) = Config::load(vars(&[("LATCHKEY_REQUEST_TTL_HOURS", "4")])).unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(c.request_ttl_hours, 4);
+        assert!(Config::load(vars(&[("LATCHKEY_REQUEST_TTL_HOURS", "0")])).is_err());
+        assert!(Config::load(vars(&[("LATCHKEY_REQUEST_TTL_HOURS", "soon")])).is_err());
     }
 
     #[test]

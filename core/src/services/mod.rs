@@ -32,6 +32,8 @@ pub struct Services {
     /// Single sign-on, when configured.
     pub oidc: Option<Arc<oidc::Oidc>>,
     pub notifier: Arc<notify::Notifier>,
+    /// How long a change request stays actionable (PRODUCT: 24 h by default).
+    pub request_ttl_secs: i64,
 }
 
 impl Services {
@@ -44,10 +46,17 @@ impl Services {
             verifier: Arc::new(Verifier::default()),
             oidc: None,
             notifier: Arc::new(notify::Notifier::new()?),
+            request_ttl_secs: crate::domain::request::DEFAULT_TTL_SECS,
         };
         s.ensure_default_environments().await?;
         s.verifier.load(&s.db, s.clock.now()).await?;
         Ok(s)
+    }
+
+    /// Sets how long change requests stay actionable.
+    pub fn with_request_ttl_hours(mut self, hours: u64) -> Self {
+        self.request_ttl_secs = i64::try_from(hours).unwrap_or(24).saturating_mul(3600);
+        self
     }
 
     /// Enables single sign-on.

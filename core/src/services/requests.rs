@@ -11,9 +11,7 @@ use super::notify::enqueue;
 use crate::domain::audit::{Ctx, NewEvent};
 use crate::domain::authz::{Action, Principal, Scope};
 use crate::domain::environment::{ChangeKind, Environment};
-use crate::domain::request::{
-    Change, ChangeRequest, DEFAULT_TTL_SECS, DecisionKind, RequestKind, RequestStatus, StoredRequestStatus,
-};
+use crate::domain::request::{Change, ChangeRequest, DecisionKind, RequestKind, RequestStatus, StoredRequestStatus};
 use crate::domain::text::{Comment, CredentialName, Reason, Scopes};
 use crate::domain::time::Timestamp;
 use crate::error::{CoreError, CoreResult};
@@ -93,7 +91,7 @@ impl Services {
         let id = ChangeRequestId::generate()?;
         let env_slug = new.env.map(|e| &e.slug);
         let summary = new.change.summary(env_slug);
-        let expires_at = now.plus_secs(DEFAULT_TTL_SECS);
+        let expires_at = now.plus_secs(self.request_ttl_secs);
         let requester = ctx.actor.label();
         repo::insert(
             tx,

@@ -43,5 +43,9 @@ pub async fn open(cfg: &Config) -> Result<Services, String> {
     })?;
     db.migrate().await.map_err(describe)?;
     let sso = latchkey_core::services::oidc::OidcSettings::from_config(cfg).map_err(describe)?;
-    Services::start(db, Arc::new(SystemClock), keys).await.and_then(|s| s.with_oidc(sso)).map_err(describe)
+    Services::start(db, Arc::new(SystemClock), keys)
+        .await
+        .and_then(|s| s.with_oidc(sso))
+        .map(|s| s.with_request_ttl_hours(cfg.request_ttl_hours))
+        .map_err(describe)
 }

@@ -12,7 +12,9 @@ const STRICT_CSP: &str =
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'; form-action 'none'";
 
 pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let is_api = req.uri().path().starts_with("/api/") || req.uri().path().starts_with("/auth/");
+    // Only static assets may be cached: pages can carry a secret shown once, API answers data.
+    let path = req.uri().path();
+    let is_asset = path.starts_with("/pkg/") || path == "/favicon.ico";
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
     let set = |h: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {
@@ -28,7 +30,7 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
     set(h, HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
     set(h, HeaderName::from_static("cross-origin-resource-policy"), "same-origin");
     set(h, HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=(), payment=()");
-    if is_api && !h.contains_key(header::CACHE_CONTROL) {
+    if !is_asset && !h.contains_key(header::CACHE_CONTROL) {
         set(h, header::CACHE_CONTROL, "no-store");
     }
     if state.http.https() {

@@ -146,17 +146,42 @@ both_backends! {
     }
 }
 
-/// Two server processes on one PostgreSQL database: 50 executions split across both create
-/// exactly one credential (SECURITY Z5, "concurrent approvals, two replicas").
+/// Two server processes on one PostgreSQL database — this test's server and the real `latchkey`
+/// binary, sharing the secrets — : 50 executions split across both create exactly one
+/// credential (SECURITY Z5, "concurrent approvals, two replicas").
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn z5_two_servers_on_one_postgres_execute_once() {
-    let Some(app) = TestApp::spawn_postgres().await else { return };
-    let other = app.replica().await;
-    let (requester, _admin, id) = approved_request(&app, "two-replicas").await;
+    use crate::cli::{BIN, Running, free_port, wait_healthy};
+    let encoded = crate::support::encoded_test_keys();
+    let opts = crate::support::Options { keys: Some(crate::support::keys_from(&encoded)), ..Default::default() };
+    let Some(app) = TestApp::spawn_with(latchkey_core::storage::Backend::Postgres, opts).await else { return };
+    // The other process reads the real clock: run this one on it too.
+    app.clock.set(latchkey_core::domain::time::Timestamp::now_system());
+    let (requester, _admin, id) = approved_request(&app, "two-processes").await;
+    let dir = crate::support::TempDir::new("second-process");
+    let port = free_port();
+    let other_base = format!("http://127.0.0.1:{port}");
+    let mut cmd = std::process::Command::new(BIN);
+    cmd.arg("serve")
+        .env_clear()
+        .env("LATCHKEY_DATABASE_URL", &app.db_url)
+        .env("LATCHKEY_LISTEN", format!("127.0.0.1:{port}"))
+        .env("LATCHKEY_PUBLIC_URL", &other_base)
+        .env("LATCHKEY_DATA_DIR", dir.0.to_string_lossy().to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    for (k, v) in &encoded {
+        cmd.env(k, v);
+    }
+    let _other = Running(cmd.spawn().unwrap());
+    wait_healthy(&reqwest::Client::new(), &other_base).await;
+    let probe =
+        raw_post(&requester, &other_base, &format!("/api/v1/requests/{id}/cancel"), json!({"comment": 7})).await;
+    assert_eq!(probe.0, 422, "the second process accepts this session: {probe:?}");
     let execute = format!("/api/v1/requests/{id}/execute");
     let calls: Vec<_> = (0..50)
         .map(|i| {
-            let base = if i % 2 == 0 { app.base.clone() } else { other.base.clone() };
+            let base = if i % 2 == 0 { app.base.clone() } else { other_base.clone() };
             tokio::spawn(raw_post(&requester, &base, &execute, json!({})))
         })
         .collect();

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::both_backends;
 use crate::support::TempDir;
 
-const BIN: &str = env!("CARGO_BIN_EXE_latchkey");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_latchkey");
 
 fn latchkey(envs: &[(&str, &str)], args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
     let mut cmd = Command::new(BIN);
@@ -151,11 +151,12 @@ fn production_mode_refuses_to_start_without_secrets_or_https() {
     assert!(!dir.0.join("latchkey.keys").exists(), "production mode must not generate secrets");
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0)
 }
 
-struct Running(std::process::Child);
+/// A server process, killed when dropped.
+pub(crate) struct Running(pub(crate) std::process::Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -164,7 +165,7 @@ impl Drop for Running {
     }
 }
 
-async fn wait_healthy(http: &reqwest::Client, base: &str) {
+pub(crate) async fn wait_healthy(http: &reqwest::Client, base: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if http.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {

@@ -140,6 +140,7 @@ async fn c2_headers_and_request_id_on_every_response() {
         ("GET", "/readyz"),
         ("GET", "/"),
         ("GET", "/no/such/page"),
+        ("GET", "/credentials/cred_00000000000000000000"),
         ("GET", "/api/v1/verify"),
         ("POST", "/api/v1/verify"),
     ] {
@@ -160,6 +161,8 @@ async fn c2_headers_and_request_id_on_every_response() {
             "{path}: {csp}"
         );
         assert!(h.get("referrer-policy").is_some(), "{path}");
+        // Pages can carry a secret shown once: nothing but static assets is cached.
+        assert_eq!(h.get("cache-control").map(|v| v.to_str().unwrap_or("")), Some("no-store"), "{path}");
     }
     let page = app.http.get(format!("{}/no/such/page", app.base)).send().await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(page.status().as_u16(), 404);

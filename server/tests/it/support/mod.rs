@@ -83,19 +83,30 @@ impl Drop for TempDir {
 }
 
 pub fn test_keys() -> Keys {
+    keys_from(&encoded_test_keys())
+}
+
+/// Fresh secrets as `LATCHKEY_*` environment values, for a server process to share.
+pub fn encoded_test_keys() -> Vec<(String, String)> {
     let g = Keys::generate().unwrap_or_else(|e| panic!("{e}"));
-    Keys::from_encoded(
-        g.get("pepper").unwrap_or_default(),
-        g.get("data_key").unwrap_or_default(),
-        g.get("audit_signing_key").unwrap_or_default(),
-    )
-    .unwrap_or_else(|e| panic!("{e}"))
+    ["pepper", "data_key", "audit_signing_key"]
+        .into_iter()
+        .map(|n| (format!("LATCHKEY_{}", n.to_uppercase()), g.get(n).unwrap_or_default().to_owned()))
+        .collect()
+}
+
+pub fn keys_from(encoded: &[(String, String)]) -> Keys {
+    let get = |n: &str| encoded.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str()).unwrap_or_default();
+    Keys::from_encoded(get("LATCHKEY_PEPPER"), get("LATCHKEY_DATA_KEY"), get("LATCHKEY_AUDIT_SIGNING_KEY"))
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 pub struct Options {
     pub verify_rate_per_second: u32,
     pub verify_burst: u32,
     pub sso: Option<Sso>,
+    /// The server's secrets; fresh ones by default.
+    pub keys: Option<Keys>,
 }
 
 /// Single sign-on against the real test IdP (or another issuer, such as the rogue one).
@@ -111,7 +122,7 @@ pub struct Sso {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { verify_rate_per_second: 1_000_000, verify_burst: 1_000_000, sso: None }
+        Self { verify_rate_per_second: 1_000_000, verify_burst: 1_000_000, sso: None, keys: None }
     }
 }
 
@@ -152,8 +163,9 @@ impl TestApp {
         Some(Self::start(url, Backend::Postgres, opts).await)
     }
 
-    async fn start(db_url: String, backend: Backend, opts: Options) -> Self {
-        Self::start_with_clock(db_url, backend, opts, ManualClock::new(Timestamp::from_millis(T0)), test_keys()).await
+    async fn start(db_url: String, backend: Backend, mut opts: Options) -> Self {
+        let keys = opts.keys.take().unwrap_or_else(test_keys);
+        Self::start_with_clock(db_url, backend, opts, ManualClock::new(Timestamp::from_millis(T0)), keys).await
     }
 
     /// A second server ("replica") on the same database, sharing the pinned clock, following the
