@@ -125,7 +125,16 @@ mod convert {
 }
 
 #[cfg(feature = "ssr")]
-pub use convert::event as event_row;
+pub use convert::{cred as cred_row, event as event_row};
+
+/// A `created_by` / `revoked_by` label (`user:<id>`, `system:<name>`) as a person reads it.
+#[cfg(feature = "ssr")]
+async fn who(s: &latchkey_core::Services, label: &str) -> String {
+    match label.strip_prefix("user:").and_then(latchkey_core::ids::UserId::parse) {
+        Some(id) => s.user(&id).await.map(|u| u.display_name).unwrap_or_else(|_| label.to_owned()),
+        None => label.to_owned(),
+    }
+}
 
 #[cfg(feature = "ssr")]
 fn bad(msg: &str) -> AppError {
@@ -312,13 +321,12 @@ pub async fn credential_detail(id: String) -> Result<CredDetail, AppError> {
         timeline.sort_by_key(|e| std::cmp::Reverse(e.seq));
     }
     let secret = take_secret(&s, c.id.as_str()).await?;
+    let revoked_by = who(&s, c.revoked_by.as_deref().unwrap_or_default()).await;
     Ok(CredDetail {
         cred: convert::cred(&c, env.tier == Tier::Production),
-        created_by: c.created_by.clone(),
+        created_by: who(&s, &c.created_by).await,
         created_via_request: c.created_via_request.clone(),
-        revoked: c.revoked_at.map(|at| {
-            (at.to_rfc3339(), c.revoked_by.clone().unwrap_or_default(), c.revoked_reason.clone().unwrap_or_default())
-        }),
+        revoked: c.revoked_at.map(|at| (at.to_rfc3339(), revoked_by, c.revoked_reason.clone().unwrap_or_default())),
         rotated_from: c.rotated_from.as_ref().map(ToString::to_string),
         rotated_to: c.rotated_to.as_ref().map(ToString::to_string),
         last_used_ip: c.last_used_ip.clone(),
@@ -441,5 +449,5 @@ pub async fn find_credential(q: String) -> Result<(), AppError> {
         Ok(c)
     }
     .await;
-    respond(r, "/applications", |c| format!("/credentials/{}", c.id))
+    respond(r, "/", |c| format!("/credentials/{}", c.id))
 }

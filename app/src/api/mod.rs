@@ -6,6 +6,7 @@
 pub mod account;
 pub mod audit;
 pub mod credentials;
+pub mod dashboard;
 pub mod members;
 pub mod requests;
 pub mod settings;
@@ -67,4 +68,5 @@ pub const RULES: &[(&str, &str, &str)] = &[
     ),
     ("/api/console/webhook_action", "manage_settings@global", "id=HOOK&action=test"),
     ("/api/console/audit_page", "view_audit@any", "action=&environment=&actor=&before="),
+    ("/api/console/dashboard", "signed_in", ""),
 ];

@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 
 use crate::api::signin::{Stage, sign_in_state};
+use crate::pages::applications::FindForm;
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
@@ -31,6 +32,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                                         let approver = s.role == "admin";
                                         let pending = s.pending_approvals;
                                         view! {
+                                            <FindForm />
                                             <a href="/applications">"Applications"</a>
                                             <a href="/requests" data-testid="nav-requests">
                                                 {if approver { "Approvals" } else { "Requests" }}

@@ -11,14 +11,24 @@ use crate::api::credentials::{
 use crate::components::bits::{EnvBadge, StatusBadge, when};
 use crate::components::notice::{QueryError, loaded};
 
-/// The "paste a leaked token" box: the on-call engineer's way in.
+/// The "paste a leaked token" box in the header of every page: the on-call engineer's way in.
 #[component]
 pub fn FindForm() -> impl IntoView {
     let find = ServerAction::<FindCredential>::new();
     view! {
-        <ActionForm action=find attr:class="search" attr:role="search">
-            <label for="find-q">"Find a credential by token, prefix or key id"</label>
-            <input id="find-q" name="q" type="search" placeholder="lk_production_…" autocomplete="off" required />
+        <ActionForm action=find attr:class="global-search" attr:role="search">
+            <label for="find-q" class="visually-hidden">
+                "Find a credential by token, prefix or key id"
+            </label>
+            <input
+                id="find-q"
+                name="q"
+                type="search"
+                placeholder="Find: paste a token or prefix"
+                autocomplete="off"
+                spellcheck="false"
+                required
+            />
             <button type="submit" class="button">"Find"</button>
         </ActionForm>
     }
@@ -34,7 +44,6 @@ pub fn ApplicationsPage() -> impl IntoView {
         <section class="panel" aria-labelledby="apps-title">
             <h1 id="apps-title">"Applications"</h1>
             <QueryError />
-            <FindForm />
             <form method="get" action="/applications" class="search">
                 <label for="apps-q">"Search applications"</label>
                 <input id="apps-q" name="q" type="search" value=q />
@@ -133,9 +142,33 @@ pub fn ApplicationPage() -> impl IntoView {
     }
 }
 
+/// Credentials as a table, or `empty` when there are none.
+#[component]
+pub fn CredTable(rows: Vec<CredRow>, empty: &'static str) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <p class="muted">{empty}</p> }.into_any();
+    }
+    view! {
+        <table class="table">
+            <thead>
+                <tr>
+                    <th scope="col">"Key"</th>
+                    <th scope="col">"Name"</th>
+                    <th scope="col">"Status"</th>
+                    <th scope="col">"Scopes"</th>
+                    <th scope="col">"Expires"</th>
+                    <th scope="col">"Last used"</th>
+                </tr>
+            </thead>
+            <tbody>{rows.into_iter().map(|c| view! { <CredLine c /> }).collect_view()}</tbody>
+        </table>
+    }
+    .into_any()
+}
+
 /// A credential's row in a list.
 #[component]
-pub fn CredLine(c: CredRow) -> impl IntoView {
+fn CredLine(c: CredRow) -> impl IntoView {
     view! {
         <tr data-key=c.key_id.clone()>
             <th scope="row">
@@ -181,26 +214,7 @@ fn EnvSection(env: EnvBlock, app_id: String) -> impl IntoView {
                 <EnvBadge slug=env_slug.clone() production=production />
                 " credentials"
             </h2>
-            {if env.credentials.is_empty() {
-                view! { <p class="muted">"No credentials here yet."</p> }.into_any()
-            } else {
-                view! {
-                    <table class="table">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Key"</th>
-                                <th scope="col">"Name"</th>
-                                <th scope="col">"Status"</th>
-                                <th scope="col">"Scopes"</th>
-                                <th scope="col">"Expires"</th>
-                                <th scope="col">"Last used"</th>
-                            </tr>
-                        </thead>
-                        <tbody>{env.credentials.into_iter().map(|c| view! { <CredLine c /> }).collect_view()}</tbody>
-                    </table>
-                }
-                    .into_any()
-            }}
+            <CredTable rows=env.credentials empty="No credentials here yet." />
             {env
                 .can_request
                 .then(|| {

@@ -3,7 +3,12 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::api::dashboard::{DashboardView, dashboard};
 use crate::api::signin::{Stage, sign_in_state};
+use crate::components::notice::{QueryError, loaded};
+use crate::pages::applications::CredTable;
+use crate::pages::credential::EventTable;
+use crate::pages::requests::RequestTable;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -15,27 +20,70 @@ pub fn HomePage() -> impl IntoView {
                 state
                     .get()
                     .map(|r| match r.ok().map(|s| (s.stage, s.display_name)) {
-                        Some((Stage::SignedIn, name)) => {
-                            view! {
-                                <section class="panel" aria-labelledby="home-title">
-                                    <h1 id="home-title">"Welcome, " {name.unwrap_or_default()}</h1>
-                                    <p class="lead">"Latchkey console"</p>
-                                    <ul class="links">
-                                        <li>
-                                            <a href="/account">"My account"</a>
-                                        </li>
-                                        <li>
-                                            <a href="/members">"Members and roles"</a>
-                                        </li>
-                                    </ul>
-                                </section>
-                            }
-                                .into_any()
-                        }
+                        Some((Stage::SignedIn, _)) => view! { <Dashboard /> }.into_any(),
                         _ => view! { <Landing /> }.into_any(),
                     })
             }}
         </Suspense>
+    }
+}
+
+/// What each role needs first: admins the approvals waiting for them; operators their requests
+/// and expiring credentials; auditors recent events and the chain's status.
+#[component]
+fn Dashboard() -> impl IntoView {
+    let data = Resource::new(|| (), |_| dashboard());
+    view! { {loaded(data, |d| view! { <DashboardBody d /> })} }
+}
+
+#[component]
+fn DashboardBody(d: DashboardView) -> impl IntoView {
+    let admin = d.role == "admin";
+    let auditor = d.role == "auditor";
+    let approvals = admin.then(|| {
+        view! {
+            <section class="panel" aria-labelledby="dash-inbox">
+                <h2 id="dash-inbox">"Waiting for your approval"</h2>
+                <RequestTable rows=d.inbox.clone() empty="Nothing waits for you." testid="dash-inbox" />
+            </section>
+        }
+    });
+    let events = view! {
+        <section class="panel" aria-labelledby="dash-events">
+            <h2 id="dash-events">"Recent events"</h2>
+            <p class=if d.chain_ok { "notice ok" } else { "notice error" } data-testid="dash-chain">
+                {if d.chain_ok {
+                    format!("Audit chain verified through event {}.", d.last_seq)
+                } else {
+                    "The audit chain does not verify: the log was altered.".to_owned()
+                }}
+            </p>
+            <EventTable events=d.recent.clone() />
+            <p>
+                <a href="/audit">"The full audit log"</a>
+            </p>
+        </section>
+    };
+    let work = (!auditor).then(|| {
+        view! {
+            <section class="panel" aria-labelledby="dash-mine">
+                <h2 id="dash-mine">"My open requests"</h2>
+                <RequestTable rows=d.my_open.clone() empty="No open requests." testid="dash-mine" />
+            </section>
+            <section class="panel" aria-labelledby="dash-expiring">
+                <h2 id="dash-expiring">"Expiring within 14 days"</h2>
+                <CredTable rows=d.expiring.clone() empty="Nothing expires soon." />
+            </section>
+        }
+    });
+    view! {
+        <section class="panel" aria-labelledby="home-title">
+            <h1 id="home-title">"Welcome, " {d.name.clone()}</h1>
+            <QueryError />
+            {d.role.is_empty().then(|| view! { <p class="notice">"You have no role yet. Ask an administrator to grant you one."</p> })}
+        </section>
+        {approvals}
+        {if auditor { view! { {events} {work} }.into_any() } else { view! { {work} {events} }.into_any() }}
     }
 }
 

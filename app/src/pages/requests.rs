@@ -13,7 +13,7 @@ use crate::components::bits::{EnvBadge, StatusBadge, StepUpHint, when};
 use crate::components::notice::{QueryError, loaded};
 
 #[component]
-fn RequestTable(rows: Vec<RequestRow>, empty: &'static str, testid: &'static str) -> impl IntoView {
+pub fn RequestTable(rows: Vec<RequestRow>, empty: &'static str, testid: &'static str) -> impl IntoView {
     if rows.is_empty() {
         return view! { <p class="muted" data-testid=testid>{empty}</p> }.into_any();
     }

@@ -42,6 +42,9 @@ pub fn EnvironmentsPage() -> impl IntoView {
 
 #[component]
 fn PolicyEditor(env: EnvView) -> impl IntoView {
+    if !env.can_manage {
+        return view! { <PolicyFacts env /> }.into_any();
+    }
     let update = ServerAction::<UpdatePolicy>::new();
     let p = env.policy.clone();
     let slug = env.slug.clone();
@@ -62,34 +65,56 @@ fn PolicyEditor(env: EnvView) -> impl IntoView {
                     issue=p.issue_approvals
                     rotate=p.rotate_approvals
                     life=p.max_lifetime_days
-                    editable=env.can_manage
                 />
                 <label for=f("dg")>"Default grace (seconds)"</label>
-                <input id=f("dg") name="default_grace_seconds" type="number" min="0" value=p.default_grace_seconds
-                    disabled=!env.can_manage />
+                <input id=f("dg") name="default_grace_seconds" type="number" min="0" value=p.default_grace_seconds />
                 <label for=f("mg")>"Maximum grace (seconds)"</label>
-                <input id=f("mg") name="max_grace_seconds" type="number" min="0" value=p.max_grace_seconds
-                    disabled=!env.can_manage />
+                <input id=f("mg") name="max_grace_seconds" type="number" min="0" value=p.max_grace_seconds />
                 <label for=f("bd")>"Blind delivery"</label>
-                <select id=f("bd") name="blind_delivery" disabled=!env.can_manage>
+                <select id=f("bd") name="blind_delivery">
                     <option value="optional" selected=p.blind_delivery == "optional">"optional"</option>
                     <option value="required" selected=p.blind_delivery == "required">"required"</option>
                 </select>
                 <label class="check" for=f("su")>
                     <input id=f("su") name="step_up_required" type="checkbox" checked=p.step_up_required
-                        disabled=!env.can_manage />
+                        />
                     " Sensitive actions need a fresh authentication code"
                 </label>
-                {env
-                    .can_manage
-                    .then(|| {
-                        view! {
-                            <label for=f("why")>"Reason (required when loosening)"</label>
-                            <input id=f("why") name="reason" />
-                            <button type="submit" class="button primary">"Save policy"</button>
-                        }
-                    })}
+                <label for=f("why")>"Reason (required when loosening)"</label>
+                <input id=f("why") name="reason" />
+                <button type="submit" class="button primary">"Save policy"</button>
             </ActionForm>
+        </section>
+    }
+    .into_any()
+}
+
+/// A policy as read-only facts, for those who may not change it.
+#[component]
+fn PolicyFacts(env: EnvView) -> impl IntoView {
+    let p = env.policy;
+    let class = if env.production { "panel env-panel production" } else { "panel env-panel" };
+    view! {
+        <section class=class aria-label=format!("{} policy", env.slug) data-env=env.slug.clone()>
+            <h2>
+                <EnvBadge slug=env.slug.clone() production=env.production />
+                " "
+                {env.name}
+            </h2>
+            <dl class="facts">
+                <dt>"Approvals to issue"</dt>
+                <dd>{p.issue_approvals}</dd>
+                <dt>"Approvals to rotate"</dt>
+                <dd>{p.rotate_approvals}</dd>
+                <dt>"Maximum lifetime"</dt>
+                <dd>{format!("{} days", p.max_lifetime_days)}</dd>
+                <dt>"Grace (default / maximum)"</dt>
+                <dd>{format!("{} s / {} s", p.default_grace_seconds, p.max_grace_seconds)}</dd>
+                <dt>"Step-up for sensitive actions"</dt>
+                <dd>{if p.step_up_required { "required" } else { "not required" }}</dd>
+                <dt>"Blind delivery"</dt>
+                <dd>{p.blind_delivery}</dd>
+            </dl>
         </section>
     }
 }
@@ -97,7 +122,7 @@ fn PolicyEditor(env: EnvView) -> impl IntoView {
 /// The approval and lifetime fields, with a live hint once the page is live: lowering approvals
 /// or raising the lifetime will need a second administrator.
 #[island]
-fn PolicyLimits(slug: String, issue: i64, rotate: i64, life: i64, editable: bool) -> impl IntoView {
+fn PolicyLimits(slug: String, issue: i64, rotate: i64, life: i64) -> impl IntoView {
     let (new_issue, set_issue) = signal(issue);
     let (new_rotate, set_rotate) = signal(rotate);
     let (new_life, set_life) = signal(life);
@@ -106,25 +131,23 @@ fn PolicyLimits(slug: String, issue: i64, rotate: i64, life: i64, editable: bool
     let f = move |name: &str| format!("{name}-{slug}");
     view! {
         <label for=f("ia")>"Approvals to issue"</label>
-        <input id=f("ia") name="issue_approvals" type="number" min="0" max="5" value=issue disabled=!editable
+        <input id=f("ia") name="issue_approvals" type="number" min="0" max="5" value=issue
             on:input=move |ev| set_issue.set(num(ev)) />
         <label for=f("ra")>"Approvals to rotate"</label>
-        <input id=f("ra") name="rotate_approvals" type="number" min="0" max="5" value=rotate disabled=!editable
+        <input id=f("ra") name="rotate_approvals" type="number" min="0" max="5" value=rotate
             on:input=move |ev| set_rotate.set(num(ev)) />
         <label for=f("life")>"Maximum lifetime (days)"</label>
-        <input id=f("life") name="max_lifetime_days" type="number" min="1" max="3650" value=life disabled=!editable
+        <input id=f("life") name="max_lifetime_days" type="number" min="1" max="3650" value=life
             on:input=move |ev| set_life.set(num(ev)) />
-        {editable.then(|| view! {
-            <p class="hint" aria-live="polite" data-testid="loosen-hint">
-                {move || {
-                    if loosens() {
-                        "This loosens a control: saving creates a change request for a second administrator."
-                    } else {
-                        "Lowering approvals or raising the lifetime will need a second administrator."
-                    }
-                }}
-            </p>
-        })}
+        <p class="hint" aria-live="polite" data-testid="loosen-hint">
+            {move || {
+                if loosens() {
+                    "This loosens a control: saving creates a change request for a second administrator."
+                } else {
+                    "Lowering approvals or raising the lifetime will need a second administrator."
+                }
+            }}
+        </p>
     }
 }
 
