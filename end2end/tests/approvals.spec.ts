@@ -20,23 +20,27 @@ async function approve(page: Page, requestUrl: string): Promise<void> {
   await expect(page.locator('section[data-status]').first()).toHaveAttribute('data-status', 'approved');
 }
 
-test('four eyes in the browser: request, approve with step-up, execute once, end grace', async ({ browser }, info) => {
-  const shot = (page: Page, name: string) => page.screenshot({ path: info.outputPath(`${name}.png`), fullPage: true });
-  const opCtx = await browser.newContext();
-  const adminCtx = await browser.newContext();
+for (const js of [true, false]) {
+const mode = js ? 'hydrated' : 'JavaScript off';
+const sfx = js ? 'js' : 'nojs';
+
+test(`four eyes in the browser: request, approve with step-up, execute once, end grace (${mode})`, async ({ browser }, info) => {
+  const shot = (page: Page, name: string) => page.screenshot({ path: info.outputPath(`${name}-${sfx}.png`), fullPage: true });
+  const opCtx = await browser.newContext({ javaScriptEnabled: js });
+  const adminCtx = await browser.newContext({ javaScriptEnabled: js });
   const op = await opCtx.newPage();
   const admin = await adminCtx.newPage();
   const errors = [...collectErrors(op), ...collectErrors(admin)];
-  await signInNew(op, 'flow-op', 'operator');
-  const adminSecret = await signInNew(admin, 'flow-admin', 'admin');
+  await signInNew(op, `flow-op-${sfx}`, 'operator');
+  const adminSecret = await signInNew(admin, `flow-admin-${sfx}`, 'admin');
 
   // The operator creates an application and asks for a production credential.
   await op.goto('/applications');
-  await hydrated(op);
-  await op.getByLabel('Name', { exact: true }).fill('payments-backend');
+  await hydrated(op, js);
+  await op.getByLabel('Name', { exact: true }).fill(`payments-${sfx}`);
   await op.getByLabel('Owner').fill('team-payments');
   await op.getByRole('button', { name: 'Create application' }).click();
-  await expect(op.getByRole('heading', { name: 'payments-backend' })).toBeVisible();
+  await expect(op.getByRole('heading', { name: `payments-${sfx}` })).toBeVisible();
   const prod = op.locator('section[data-env="production"]');
   await prod.getByText('Request a credential').click();
   await expect(prod.getByText(/needs 1 approval/)).toBeVisible();
@@ -52,8 +56,8 @@ test('four eyes in the browser: request, approve with step-up, execute once, end
 
   // The admin sees it waiting, confirms with a fresh code, and approves.
   await admin.goto('/requests');
-  await expect(admin.getByTestId('nav-requests')).toContainText('1');
-  await admin.getByTestId('inbox').getByRole('link', { name: /issue credential "primary"/ }).click();
+  await expect(admin.getByTestId('nav-requests').locator('.count')).toBeVisible();
+  await admin.getByTestId('inbox').getByRole('link', { name: new RegExp(`"primary" for payments-${sfx}`) }).click();
   await admin.goto(`/step-up?next=${issueRequest}`);
   await admin.getByLabel('Authentication code').fill(totp(adminSecret, 1));
   await admin.getByRole('button', { name: 'Confirm' }).click();
@@ -97,3 +101,4 @@ test('four eyes in the browser: request, approve with step-up, execute once, end
   await opCtx.close();
   await adminCtx.close();
 });
+}
