@@ -1,5 +1,5 @@
 # The two commands: `make run` serves the console, `make test` runs every test.
-.PHONY: run test setup build
+.PHONY: run test setup build bench
 
 run:
 	scripts/run.sh
@@ -12,3 +12,8 @@ setup:
 
 build:
 	cargo xtask build --release
+
+# Performance figures of BENCH.md (not part of `make test`): release build, loopback only.
+bench:
+	cargo xtask build --release
+	cargo run --release --package bench

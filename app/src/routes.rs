@@ -7,7 +7,7 @@ use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use crate::components::layout::Layout;
 use crate::pages::account::AccountPage;
-use crate::pages::applications::{ApplicationPage, ApplicationsPage};
+use crate::pages::applications::{ApplicationPage, ApplicationsPage, CredentialsPage};
 use crate::pages::audit::AuditLogPage;
 use crate::pages::credential::CredentialPage;
 use crate::pages::login::LoginPage;
@@ -39,6 +39,7 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                         view=ApplicationPage
                     />
+                    <Route path=StaticSegment("credentials") ssr=SsrMode::Async view=CredentialsPage />
                     <Route
                         path=(StaticSegment("credentials"), ParamSegment("id"))
                         ssr=SsrMode::Async

@@ -36,7 +36,7 @@ test('auditor: browses the history and a timeline, and finds no way to change an
   await expect(auditor.getByTestId('dash-chain')).toContainText('verified');
   await expect(auditor.getByRole('link', { name: 'Members' })).toHaveCount(0);
   await expect(auditor.getByRole('link', { name: 'Settings' })).toHaveCount(0);
-  for (const path of ['/', '/applications', app, credential, '/requests', '/environments', '/audit']) {
+  for (const path of ['/', '/applications', app, '/credentials', credential, '/requests', '/environments', '/audit']) {
     await auditor.goto(path);
     await hydrated(auditor);
     await expect(auditor.locator('main form[method="post"]'), path).toHaveCount(0);
@@ -84,6 +84,7 @@ test('screenshots of every main page, light and dark', async ({ browser }, info)
   const pages: [string, string][] = [
     ['home', '/'],
     ['applications', '/applications'],
+    ['credentials', '/credentials'],
     ['application', app],
     ['credential', credential],
     ['requests', '/requests'],

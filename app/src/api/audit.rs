@@ -23,17 +23,30 @@ pub async fn audit_page(
     actor: String,
     before: String,
 ) -> Result<AuditView, AppError> {
-    use crate::ssr::{fail, principal};
+    let (s, p, _) = crate::ssr::principal().await?;
+    page_for(&s, &p, &action, &environment, &actor, &before).await
+}
+
+/// One page of the log for one caller (also the dashboard's source).
+#[cfg(feature = "ssr")]
+pub async fn page_for(
+    s: &latchkey_core::Services,
+    p: &latchkey_core::domain::authz::Principal,
+    action: &str,
+    environment: &str,
+    actor: &str,
+    before: &str,
+) -> Result<AuditView, AppError> {
+    use crate::ssr::fail;
     use latchkey_core::domain::authz::{Action, Scope};
     use latchkey_core::storage::audit::ListFilter;
-    let (s, p, _) = principal().await?;
     p.require(Action::ViewAudit, Scope::AnyEnvironment).map_err(fail)?;
     let some = |v: &str| (!v.trim().is_empty()).then(|| v.trim().to_owned());
     let limit = 50;
     let f = ListFilter {
-        action: some(&action),
-        environment: some(&environment),
-        actor_id: some(&actor),
+        action: some(action),
+        environment: some(environment),
+        actor_id: some(actor),
         before: before.trim().parse().ok(),
         environments_in: p.audit_environments(),
         limit,

@@ -451,3 +451,52 @@ pub async fn find_credential(q: String) -> Result<(), AppError> {
     .await;
     respond(r, "/", |c| format!("/credentials/{}", c.id))
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialsListView {
+    pub rows: Vec<CredRow>,
+    /// Pass as `after` for the next page; absent on the last.
+    pub next: Option<String>,
+    pub environments: Vec<String>,
+}
+
+/// Every credential the caller may see, newest first, 100 a page, filtered by environment and
+/// status.
+#[server(prefix = "/api/console", endpoint = "credentials_page")]
+pub async fn credentials_page(
+    environment: String,
+    status: String,
+    after: String,
+) -> Result<CredentialsListView, AppError> {
+    use crate::ssr::{fail, principal};
+    use latchkey_core::domain::authz::{Action, Scope};
+    use latchkey_core::domain::credential::Status;
+    use latchkey_core::domain::environment::{EnvironmentSlug, Tier};
+    use latchkey_core::storage::credentials::ListFilter;
+    let (s, p, _) = principal().await?;
+    p.require(Action::ViewMetadata, Scope::AnyEnvironment).map_err(fail)?;
+    let envs = s.list_environments().await.map_err(fail)?;
+    let limit = 100;
+    let mut f = ListFilter { limit, environments_in: p.visible_environments(), ..Default::default() };
+    if !environment.trim().is_empty() {
+        let env = s.environment(&EnvironmentSlug::parse(environment.trim()).map_err(fail)?).await.map_err(fail)?;
+        p.require(Action::ViewMetadata, Scope::Environment(&env.id)).map_err(fail)?;
+        f.environment_id = Some(env.id);
+    }
+    if !status.trim().is_empty() {
+        f.status = Some(Status::parse(status.trim()).map_err(fail)?);
+    }
+    if let Some((ts, id)) = after.split_once('.') {
+        f.after = Some((ts.parse().map_err(|_| bad("malformed page cursor"))?, id.to_owned()));
+    }
+    let prod: Vec<_> = envs.iter().filter(|e| e.tier == Tier::Production).map(|e| e.slug.clone()).collect();
+    let items = s.list_credentials(&f).await.map_err(fail)?;
+    let next = (items.len() as i64 == limit)
+        .then(|| items.last().map(|c| format!("{}.{}", c.created_at.as_millis(), c.id)))
+        .flatten();
+    Ok(CredentialsListView {
+        rows: items.iter().map(|c| convert::cred(c, prod.contains(&c.environment))).collect(),
+        next,
+        environments: envs.iter().map(|e| e.slug.to_string()).collect(),
+    })
+}

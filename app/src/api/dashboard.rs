@@ -23,13 +23,24 @@ pub struct DashboardView {
     pub last_seq: i64,
 }
 
+/// The dashboard, or `None` for a visitor who has not finished signing in (the home page then
+/// shows the landing text). One resource for the whole page: nothing nested to race.
 #[server(prefix = "/api/console", endpoint = "dashboard")]
-pub async fn dashboard() -> Result<DashboardView, AppError> {
-    use crate::ssr::{fail, principal};
+pub async fn dashboard() -> Result<Option<DashboardView>, AppError> {
+    use crate::ssr::{fail, meta, services, session};
+    use latchkey_core::CoreError;
+    use latchkey_core::domain::audit::{Actor, Ctx};
     use latchkey_core::domain::authz::{Action, Scope};
     use latchkey_core::domain::credential::Status;
     use latchkey_core::storage::credentials::ListFilter;
-    let (s, p, _) = principal().await?;
+    let s = services()?;
+    // Not signed in is not an error here (and must not set a 401 on the landing page).
+    let p = match s.principal(&session().await?).await {
+        Ok(p) => p,
+        Err(CoreError::Unauthenticated(_) | CoreError::MfaRequired) => return Ok(None),
+        Err(e) => return Err(fail(e)),
+    };
+    let ctx = Ctx { actor: Actor::user(p.user.id.as_str(), &p.user.display_name), meta: meta() };
     let role = p.user.grants.iter().map(|g| g.role).max().map(|r| r.as_str().to_owned()).unwrap_or_default();
     let mut view = DashboardView {
         name: p.user.display_name.clone(),
@@ -42,7 +53,7 @@ pub async fn dashboard() -> Result<DashboardView, AppError> {
         last_seq: 0,
     };
     if p.can(Action::ViewMetadata, Scope::AnyEnvironment) {
-        let lists = super::requests::request_lists().await?;
+        let lists = super::requests::lists_for(&s, &p, &ctx).await?;
         view.inbox = lists.inbox.into_iter().take(10).collect();
         view.my_open =
             lists.mine.into_iter().filter(|r| r.status == "pending" || r.status == "approved").take(10).collect();
@@ -66,10 +77,10 @@ pub async fn dashboard() -> Result<DashboardView, AppError> {
         view.expiring = soon.into_iter().take(10).collect();
     }
     if p.can(Action::ViewAudit, Scope::AnyEnvironment) {
-        let page = super::audit::audit_page(String::new(), String::new(), String::new(), String::new()).await?;
+        let page = super::audit::page_for(&s, &p, "", "", "", "").await?;
         view.recent = page.events.into_iter().take(10).collect();
         view.chain_ok = page.chain_ok;
         view.last_seq = page.last_seq;
     }
-    Ok(view)
+    Ok(Some(view))
 }

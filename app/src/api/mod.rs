@@ -68,5 +68,6 @@ pub const RULES: &[(&str, &str, &str)] = &[
     ),
     ("/api/console/webhook_action", "manage_settings@global", "id=HOOK&action=test"),
     ("/api/console/audit_page", "view_audit@any", "action=&environment=&actor=&before="),
-    ("/api/console/dashboard", "signed_in", ""),
+    ("/api/console/dashboard", "public", ""),
+    ("/api/console/credentials_page", "view_metadata@any", "environment=&status=&after="),
 ];

@@ -89,15 +89,25 @@ fn parse_id(id: &str) -> Result<latchkey_core::ids::ChangeRequestId, AppError> {
 
 #[server(prefix = "/api/console", endpoint = "request_lists")]
 pub async fn request_lists() -> Result<RequestListsView, AppError> {
-    use crate::ssr::{fail, principal};
+    let (s, p, ctx) = crate::ssr::principal().await?;
+    lists_for(&s, &p, &ctx).await
+}
+
+/// The lists for one caller (also the dashboard's source; no context lookups after this point).
+#[cfg(feature = "ssr")]
+pub async fn lists_for(
+    s: &latchkey_core::Services,
+    p: &latchkey_core::domain::authz::Principal,
+    ctx: &latchkey_core::domain::audit::Ctx,
+) -> Result<RequestListsView, AppError> {
+    use crate::ssr::fail;
     use latchkey_core::Services;
     use latchkey_core::domain::authz::{Action, Scope};
     use latchkey_core::domain::request::RequestStatus;
     use latchkey_core::storage::requests::RequestFilter;
-    let (s, p, ctx) = principal().await?;
     p.require(Action::ViewMetadata, Scope::AnyEnvironment).map_err(fail)?;
     let me = ctx.actor.label();
-    let prod = production_slugs(&s).await?;
+    let prod = production_slugs(s).await?;
     let visible = p.visible_environments();
     let pending = RequestFilter {
         status: Some(RequestStatus::Pending),
@@ -110,7 +120,7 @@ pub async fn request_lists() -> Result<RequestListsView, AppError> {
         .await
         .map_err(fail)?
         .into_iter()
-        .filter(|r| r.requester != me && !r.has_decided(&me) && Services::may_decide(&p, r))
+        .filter(|r| r.requester != me && !r.has_decided(&me) && Services::may_decide(p, r))
         .map(|r| row(&r, &prod))
         .collect();
     let mine = RequestFilter { requester: Some(me.clone()), limit: 100, ..Default::default() };

@@ -34,6 +34,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                                         view! {
                                             <FindForm />
                                             <a href="/applications">"Applications"</a>
+                                            <a href="/credentials">"Credentials"</a>
                                             <a href="/requests" data-testid="nav-requests">
                                                 {if approver { "Approvals" } else { "Requests" }}
                                                 {(approver && pending > 0)

@@ -7,6 +7,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::credentials::{
     CreateApplication, CredRow, EnvBlock, FindCredential, IssueCredential, RevokeAll, application_detail, applications,
+    credentials_page,
 };
 use crate::components::bits::{EnvBadge, StatusBadge, when};
 use crate::components::notice::{QueryError, loaded};
@@ -281,6 +282,52 @@ fn EnvSection(env: EnvBlock, app_id: String) -> impl IntoView {
                         </details>
                     }
                 })}
+        </section>
+    }
+}
+
+/// `/credentials`: every credential the caller may see, newest first, filtered and paged.
+#[component]
+pub fn CredentialsPage() -> impl IntoView {
+    let query = use_query_map();
+    let get = move |k: &str| query.read().get(k).unwrap_or_default();
+    let data =
+        Resource::new(move || (get("environment"), get("status"), get("after")), |(e, s, a)| credentials_page(e, s, a));
+    view! {
+        <Title text="Credentials" />
+        <section class="panel" aria-labelledby="creds-title">
+            <h1 id="creds-title">"Credentials"</h1>
+            <QueryError />
+            {loaded(data, move |p| {
+                let env_now = get("environment");
+                let status_now = get("status");
+                let next = p.next.clone().map(|n| format!("/credentials?environment={env_now}&status={status_now}&after={n}"));
+                view! {
+                    <form method="get" action="/credentials" class="filters" role="search">
+                        <label for="c-env">"Environment"</label>
+                        <select id="c-env" name="environment">
+                            <option value="">"all"</option>
+                            {p.environments
+                                .iter()
+                                .map(|e| view! { <option value=e.clone() selected=*e == env_now>{e.clone()}</option> })
+                                .collect_view()}
+                        </select>
+                        <label for="c-status">"Status"</label>
+                        <select id="c-status" name="status">
+                            {["", "active", "grace", "expired", "revoked"]
+                                .into_iter()
+                                .map(|s| {
+                                    let label = if s.is_empty() { "any" } else { s };
+                                    view! { <option value=s selected=s == status_now>{label}</option> }
+                                })
+                                .collect_view()}
+                        </select>
+                        <button type="submit" class="button">"Filter"</button>
+                    </form>
+                    <CredTable rows=p.rows empty="No credentials match." />
+                    {next.map(|href| view! { <p><a href=href>"Next page"</a></p> })}
+                }
+            })}
         </section>
     }
 }

@@ -4,24 +4,23 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::dashboard::{DashboardView, dashboard};
-use crate::api::signin::{Stage, sign_in_state};
-use crate::components::notice::{QueryError, loaded};
+use crate::components::notice::{NeedsSignIn, QueryError};
 use crate::pages::applications::CredTable;
 use crate::pages::credential::EventTable;
 use crate::pages::requests::RequestTable;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let state = Resource::new(|| (), |_| sign_in_state());
+    let data = Resource::new(|| (), |_| dashboard());
     view! {
         <Title text="Welcome" />
         <Suspense fallback=|| ()>
             {move || {
-                state
-                    .get()
-                    .map(|r| match r.ok().map(|s| (s.stage, s.display_name)) {
-                        Some((Stage::SignedIn, _)) => view! { <Dashboard /> }.into_any(),
-                        _ => view! { <Landing /> }.into_any(),
+                data.get()
+                    .map(|r| match r {
+                        Ok(Some(d)) => view! { <DashboardBody d /> }.into_any(),
+                        Ok(None) => view! { <Landing /> }.into_any(),
+                        Err(error) => view! { <NeedsSignIn error /> }.into_any(),
                     })
             }}
         </Suspense>
@@ -30,12 +29,6 @@ pub fn HomePage() -> impl IntoView {
 
 /// What each role needs first: admins the approvals waiting for them; operators their requests
 /// and expiring credentials; auditors recent events and the chain's status.
-#[component]
-fn Dashboard() -> impl IntoView {
-    let data = Resource::new(|| (), |_| dashboard());
-    view! { {loaded(data, |d| view! { <DashboardBody d /> })} }
-}
-
 #[component]
 fn DashboardBody(d: DashboardView) -> impl IntoView {
     let admin = d.role == "admin";
