@@ -69,6 +69,14 @@ fn not_open(req: &ChangeRequest, what: &str) -> CoreError {
     CoreError::conflict(format!("this request is {}; it can no longer be {what}", req.status.as_str()))
 }
 
+/// Takes the request's row lock while it is open and unexpired, and returns it as locked; 409
+/// naming its status when it is no longer open.
+async fn lock(tx: &mut Conn, id: &ChangeRequestId, now: Timestamp, what: &str) -> CoreResult<ChangeRequest> {
+    let locked = repo::lock_open(tx, id, now, true).await?;
+    let req = repo::by_id(tx, id, now).await?.ok_or(CoreError::NotFound("change request"))?;
+    if locked { Ok(req) } else { Err(not_open(&req, what)) }
+}
+
 /// The stored status of a request that was open when locked.
 fn stored_open(req: &ChangeRequest) -> StoredRequestStatus {
     if req.status == RequestStatus::Approved { StoredRequestStatus::Approved } else { StoredRequestStatus::Pending }
@@ -185,11 +193,7 @@ impl Services {
             return Err(forbidden("four eyes: the requester cannot decide on their own request"));
         }
         let mut tx = self.db.begin().await?;
-        if !repo::lock_open(&mut tx, id, now, true).await? {
-            let current = repo::by_id(&mut tx, id, now).await?.ok_or(CoreError::NotFound("change request"))?;
-            return Err(not_open(&current, what));
-        }
-        let req = repo::by_id(&mut tx, id, now).await?.ok_or(CoreError::NotFound("change request"))?;
+        let req = lock(&mut tx, id, now, what).await?;
         let me = ctx.actor.label();
         if req.has_decided(&me) {
             return Err(CoreError::conflict("you have already decided on this request; one person counts once"));
@@ -295,11 +299,7 @@ impl Services {
             return Err(forbidden("only the requester can cancel a request"));
         }
         let mut tx = self.db.begin().await?;
-        if !repo::lock_open(&mut tx, id, now, true).await? {
-            let current = repo::by_id(&mut tx, id, now).await?.ok_or(CoreError::NotFound("change request"))?;
-            return Err(not_open(&current, "cancelled"));
-        }
-        let req = repo::by_id(&mut tx, id, now).await?.ok_or(CoreError::NotFound("change request"))?;
+        let req = lock(&mut tx, id, now, "cancelled").await?;
         if !repo::transition(&mut tx, id, stored_open(&req), StoredRequestStatus::Cancelled, now).await? {
             return Err(not_open(&req, "cancelled"));
         }
@@ -339,11 +339,7 @@ impl Services {
         if env.policy.step_up_required {
             principal.require_recent_mfa(now)?;
         }
-        if !repo::lock_open(&mut tx, id, now, true).await? {
-            let current = repo::by_id(&mut tx, id, now).await?.ok_or(CoreError::NotFound("change request"))?;
-            return Err(not_open(&current, "executed"));
-        }
-        let req = repo::by_id(&mut tx, id, now).await?.ok_or(CoreError::NotFound("change request"))?;
+        let req = lock(&mut tx, id, now, "executed").await?;
         let kind = if req.kind == RequestKind::Issue { ChangeKind::Issue } else { ChangeKind::Rotate };
         let needed = req.approvals_required.max(env.policy.approvals_required(kind));
         if req.status != RequestStatus::Approved || req.approvals < needed {
